@@ -1,0 +1,372 @@
+/* supervisor: see supervisor.h. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "log.h"
+
+static void apply(struct child *c, enum child_event e)
+{
+        int next = child_transition(c->state, e);
+
+        /* The callers only send events the table allows; a -EINVAL here
+         * is a bug, and staying in the old state is the safe reaction. */
+        if (next < 0) {
+                log_error("child.bad_transition", LOG_STR("child", c->name),
+                          LOG_STR("state", child_state_name(c->state)), LOG_INT("event", e));
+                return;
+        }
+        c->state = (enum child_state)next;
+}
+
+static bool is_final(const struct child *c)
+{
+        return c->state == CHILD_EXITED || c->state == CHILD_GIVEN_UP;
+}
+
+static bool is_live(const struct child *c)
+{
+        return c->state == CHILD_STARTING || c->state == CHILD_RUNNING || c->state == CHILD_STOPPING;
+}
+
+static void stop_all(struct sup *s, int signo, const char *reason);
+
+static bool all_final(const struct sup *s)
+{
+        for (size_t i = 0; i < s->n_children; i++)
+                if (!is_final(&s->children[i]))
+                        return false;
+        return true;
+}
+
+/* A child has ended for good: the first one decides the exit code, and
+ * the others are stopped, so the container ends as one unit. */
+static void child_final(struct sup *s, struct child *c)
+{
+        if (s->exit_code < 0)
+                s->exit_code = c->state == CHILD_GIVEN_UP ? EXIT_GAVE_UP : c->exit_code;
+        if (!s->stopping && !all_final(s))
+                stop_all(s, SIGTERM, "child_ended");
+        if (all_final(s))
+                loop_quit(&s->loop);
+}
+
+static void forward(struct sup *s, int signo)
+{
+        for (size_t i = 0; i < s->n_children; i++) {
+                struct child *c = &s->children[i];
+                if (is_live(c))
+                        child_signal_group(c, signo);
+        }
+}
+
+static void stop_child(struct sup *s, struct child *c, int signo)
+{
+        switch (c->state) {
+        case CHILD_STARTING:
+        case CHILD_RUNNING:
+                child_signal_group(c, signo);
+                apply(c, CHILD_EV_STOP);
+                timer_arm_ms(&c->timer, (uint64_t)s->set.stop_timeout_s * 1000u);
+                break;
+        case CHILD_STOPPING:
+                /* Passed on again, but the grace period is not cut short. */
+                child_signal_group(c, signo);
+                break;
+        case CHILD_IDLE:
+        case CHILD_BACKOFF:
+                timer_disarm(&c->timer);
+                apply(c, CHILD_EV_STOP);
+                log_info("child.stopped_in_backoff", LOG_STR("child", c->name),
+                         LOG_INT("code", c->exit_code));
+                child_final(s, c);
+                break;
+        default:
+                break;
+        }
+}
+
+static void stop_all(struct sup *s, int signo, const char *reason)
+{
+        bool first = !s->stopping;
+        char buf[16];
+
+        s->stopping = true;
+        for (size_t i = 0; i < s->n_children; i++)
+                stop_child(s, &s->children[i], signo);
+        if (first)
+                log_info("supervisor.stopping", LOG_STR("reason", reason),
+                         LOG_STR("signal", sig_name(signo, buf, sizeof buf)),
+                         LOG_INT("timeout_s", s->set.stop_timeout_s));
+}
+
+static bool restart_wanted(const struct sup *s, const struct child *c)
+{
+        switch (s->set.restart) {
+        case RESTART_ALWAYS:
+                return true;
+        case RESTART_ON_FAILURE:
+                return c->exit_code != 0;
+        default:
+                return false;
+        }
+}
+
+static void schedule_restart(struct sup *s, struct child *c, uint64_t now, uint64_t ran_ms)
+{
+        if (ran_ms >= (uint64_t)s->set.backoff_reset_s * 1000u)
+                c->attempt = 0;
+        if (crashloop_record(&c->crashes, now)) {
+                apply(c, CHILD_EV_GIVE_UP);
+                log_error("child.gave_up", LOG_STR("child", c->name), LOG_INT("code", c->exit_code),
+                          LOG_INT("max_restarts", s->set.max_restarts),
+                          LOG_INT("window_s", s->set.restart_window_s), LOG_INT("exit", EXIT_GAVE_UP));
+                child_final(s, c);
+                return;
+        }
+        uint64_t delay = backoff_delay_ms(c->attempt, (uint64_t)s->set.backoff_min_ms,
+                                          (uint64_t)s->set.backoff_max_ms, backoff_random(&s->rng));
+        c->attempt++;
+        apply(c, CHILD_EV_RESTART);
+        timer_arm_ms(&c->timer, delay);
+        log_info("child.restart_scheduled", LOG_STR("child", c->name), LOG_INT("delay_ms", delay),
+                 LOG_INT("attempt", c->attempt));
+}
+
+/* The child's process is gone (reaped, or it never started): log it and
+ * decide between restarting and ending. */
+static void child_gone(struct sup *s, struct child *c, int code, int signo)
+{
+        uint64_t now = timer_now_ms();
+        uint64_t ran_ms = now - c->started_ms;
+        char buf[16];
+
+        c->exit_code = code;
+        timer_disarm(&c->timer);
+        if (signo)
+                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
+                         LOG_INT("code", code), LOG_STR("signal", sig_name(signo, buf, sizeof buf)),
+                         LOG_INT("ran_ms", ran_ms));
+        else
+                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
+                         LOG_INT("code", code), LOG_INT("ran_ms", ran_ms));
+        c->pid = 0;
+        apply(c, CHILD_EV_EXIT);
+        if (s->stopping || c->exec_errno || !restart_wanted(s, c)) {
+                child_final(s, c);
+                return;
+        }
+        schedule_restart(s, c, now, ran_ms);
+}
+
+static void child_reaped(struct sup *s, struct child *c, int wstatus)
+{
+        /* Exec may have failed after the pipe was last read. */
+        if (c->exec_pipe.fd >= 0) {
+                child_read_exec_status(c);
+                loop_remove(&s->loop, &c->exec_pipe);
+        }
+        if (c->exec_errno)
+                log_error("child.exec_failed", LOG_STR("child", c->name), LOG_STR("command", c->argv[0]),
+                          LOG_STR("error", strerror(c->exec_errno)));
+        /* Whatever is left of its group goes too, so a restart never finds
+         * its predecessor's processes holding ports or files. */
+        child_signal_group(c, SIGKILL);
+        child_gone(s, c, child_exit_code(wstatus), WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+}
+
+static struct child *child_by_pid(struct sup *s, pid_t pid)
+{
+        for (size_t i = 0; i < s->n_children; i++)
+                if (s->children[i].pid == pid)
+                        return &s->children[i];
+        return NULL;
+}
+
+static void reap(struct sup *s)
+{
+        int wstatus;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+                struct child *c = child_by_pid(s, pid);
+                if (c) {
+                        child_reaped(s, c, wstatus);
+                } else {
+                        s->orphans_reaped++;
+                        log_debug("orphan.reaped", LOG_INT("pid", pid),
+                                  LOG_INT("code", child_exit_code(wstatus)));
+                }
+        }
+}
+
+static void on_exec_status(struct loop_source *src, uint32_t events)
+{
+        struct child *c = container_of(src, struct child, exec_pipe);
+        struct sup *s = c->owner;
+
+        (void)events;
+        if (!child_read_exec_status(c))
+                return;
+        loop_remove(&s->loop, &c->exec_pipe);
+        if (c->exec_errno)
+                return; /* reported when the child is reaped */
+        if (c->state == CHILD_STARTING || c->state == CHILD_STOPPING)
+                apply(c, CHILD_EV_EXEC_OK);
+        log_debug("child.running", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
+}
+
+static void child_spawn_now(struct sup *s, struct child *c)
+{
+        int r = child_spawn(c, &s->saved);
+
+        apply(c, CHILD_EV_SPAWN);
+        c->started_ms = timer_now_ms();
+        if (r < 0) {
+                log_error("child.spawn_failed", LOG_STR("child", c->name), LOG_STR("error", strerror(-r)));
+                child_gone(s, c, EXIT_SUPERVISOR_FAILED, 0);
+                return;
+        }
+        c->exec_pipe.handler = on_exec_status;
+        r = loop_add(&s->loop, &c->exec_pipe, EPOLLIN);
+        if (r < 0) {
+                /* Without the pipe, the exit status still tells exec failures apart. */
+                close(c->exec_pipe.fd);
+                c->exec_pipe.fd = -1;
+        }
+        log_info("child.started", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
+                 LOG_STR("command", c->argv[0]));
+}
+
+static void on_timer(struct timer *t)
+{
+        struct child *c = container_of(t, struct child, timer);
+        struct sup *s = c->owner;
+
+        if (c->state == CHILD_BACKOFF) {
+                child_spawn_now(s, c);
+        } else if (c->state == CHILD_STOPPING) {
+                log_warn("child.stop_timeout", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
+                         LOG_INT("timeout_s", s->set.stop_timeout_s), LOG_STR("action", "SIGKILL to its process group"));
+                child_signal_group(c, SIGKILL);
+                apply(c, CHILD_EV_DEADLINE);
+        }
+}
+
+static void on_signals(struct loop_source *src, uint32_t events)
+{
+        struct sup *s = container_of(src, struct sup, signals);
+        struct signalfd_siginfo infos[16];
+        char buf[16];
+        ssize_t n;
+
+        (void)events;
+        while ((n = read(src->fd, infos, sizeof infos)) > 0) {
+                for (size_t i = 0; i < (size_t)n / sizeof infos[0]; i++) {
+                        int signo = (int)infos[i].ssi_signo;
+                        if (signo == SIGCHLD) {
+                                reap(s);
+                        } else if (signo == SIGTERM || signo == SIGINT) {
+                                stop_all(s, signo, "signal");
+                        } else if (sig_is_forwarded(signo)) {
+                                forward(s, signo);
+                                log_debug("signal.forwarded", LOG_STR("signal", sig_name(signo, buf, sizeof buf)));
+                        }
+                }
+        }
+}
+
+int sup_init(struct sup *s, const struct settings *set)
+{
+        int r;
+
+        memset(s, 0, sizeof *s);
+        s->set = *set;
+        s->exit_code = -1;
+        s->loop.epfd = -1;
+        s->signals.fd = -1;
+        s->mailbox.src.fd = -1;
+        s->pid1 = getpid() == 1;
+        if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
+                s->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
+        /* Not PID 1: orphans of our children must still come to us. */
+        if (!s->pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return -errno;
+        r = loop_open(&s->loop);
+        if (r < 0)
+                return r;
+        r = sig_setup(&s->saved);
+        if (r < 0)
+                return r;
+        s->signals.fd = r;
+        s->signals.handler = on_signals;
+        r = loop_add(&s->loop, &s->signals, EPOLLIN);
+        if (r < 0)
+                return r;
+        return mailbox_open(&s->mailbox, &s->loop, s);
+}
+
+int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp)
+{
+        struct child *c;
+        int r;
+
+        if (s->n_children >= SUP_MAX_CHILDREN)
+                return -ENOSPC;
+        c = &s->children[s->n_children];
+        memset(c, 0, sizeof *c);
+        c->name = name;
+        c->argv = argv;
+        c->envp = envp;
+        c->owner = s;
+        c->exec_pipe.fd = -1;
+        c->timer.src.fd = -1;
+        r = crashloop_init(&c->crashes, (unsigned)s->set.max_restarts,
+                           (uint64_t)s->set.restart_window_s * 1000u);
+        if (r < 0)
+                return r;
+        s->n_children++;
+        return timer_open(&c->timer, &s->loop, on_timer);
+}
+
+int sup_run(struct sup *s)
+{
+        int r;
+
+        log_info("supervisor.started", LOG_INT("pid", getpid()), LOG_STR("pid1", s->pid1 ? "true" : "false"),
+                 LOG_INT("children", s->n_children));
+        for (size_t i = 0; i < s->n_children; i++)
+                child_spawn_now(s, &s->children[i]);
+        r = loop_run(&s->loop);
+        if (r < 0) {
+                log_error("supervisor.loop_failed", LOG_STR("error", strerror(-r)));
+                return EXIT_SUPERVISOR_FAILED;
+        }
+        /* Zombies that are already there; nothing waits for the rest. */
+        reap(s);
+        if (s->exit_code < 0)
+                s->exit_code = 0;
+        log_info("supervisor.exiting", LOG_INT("code", s->exit_code), LOG_INT("orphans_reaped", s->orphans_reaped));
+        return s->exit_code;
+}
+
+void sup_close(struct sup *s)
+{
+        for (size_t i = 0; i < s->n_children; i++) {
+                struct child *c = &s->children[i];
+                loop_remove(&s->loop, &c->exec_pipe);
+                timer_close(&c->timer, &s->loop);
+                crashloop_free(&c->crashes);
+        }
+        mailbox_close(&s->mailbox, &s->loop);
+        loop_remove(&s->loop, &s->signals);
+        loop_close(&s->loop);
+}

@@ -1,0 +1,51 @@
+/* supervisor: the context that owns the loop, the signal source, the
+ * mailbox and the child table, and the policy that drives the children:
+ * forwarding, stopping with a deadline, reaping, restarting with backoff,
+ * giving up on a crash loop, and the exit status. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "child.h"
+#include "loop.h"
+#include "mailbox.h"
+#include "settings.h"
+#include "sig.h"
+
+#define SUP_MAX_CHILDREN 2
+
+/* Exit codes of the supervisor itself (the child's own code otherwise). */
+enum {
+        EXIT_USAGE = 2,              /* bad command line or setting */
+        EXIT_GAVE_UP = 111,          /* crash loop: let the scheduler move the task */
+        EXIT_SUPERVISOR_FAILED = 125,/* the supervisor could not set itself up */
+        EXIT_NOT_EXECUTABLE = 126,   /* the command exists but exec failed */
+        EXIT_NOT_FOUND = 127,        /* the command does not exist */
+};
+
+struct sup {
+        struct settings set;
+        struct loop loop;
+        struct loop_source signals;
+        struct mailbox mailbox;
+        struct sig_saved saved;
+        struct child children[SUP_MAX_CHILDREN];
+        size_t n_children;
+        bool stopping;
+        int exit_code;          /* -1 until the first child ends for good */
+        uint64_t rng;
+        bool pid1;
+        uint64_t orphans_reaped;
+};
+
+/* Sets up the loop, signals and mailbox; becomes a child subreaper unless
+ * PID 1. Returns 0 or -errno; sup_close is safe after a failure. */
+int sup_init(struct sup *s, const struct settings *set);
+/* Adds a child to start by sup_run; argv/envp are borrowed. */
+int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp);
+/* Starts every child and runs until all have ended for good; returns the
+ * supervisor's exit code. */
+int sup_run(struct sup *s);
+void sup_close(struct sup *s);

@@ -1,0 +1,148 @@
+"""Harness for running the real flink-supervisor binary.
+
+The pytest process makes itself a child subreaper, so every process a test
+starts, orphans included, stays its descendant; the `sup` fixture kills and
+reaps all of them when the test ends, also when it failed."""
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("SUPERVISOR_BIN", ROOT / "build" / "flink-supervisor")).resolve()
+TESTCHILD = str(ROOT / "build" / "testchild")
+PR_SET_CHILD_SUBREAPER = 36
+
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def wait_for(cond, timeout=10.0, interval=0.01, what="condition"):
+    """Polls cond() until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def proc_stat(pid):
+    """(state, ppid, pgrp) of a process, or None when it is gone."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[2])
+
+
+def all_stats():
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = proc_stat(int(entry))
+            if st:
+                out[int(entry)] = st
+    return out
+
+
+def children_of(ppid):
+    return {pid: st for pid, st in all_stats().items() if st[1] == ppid}
+
+
+def descendants(root):
+    stats = all_stats()
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, st in stats.items() if st[1] in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid):
+    st = proc_stat(pid)
+    return st is not None and st[0] != "Z"
+
+
+def signal_numbers(path):
+    """The signal numbers a `testchild record` wrote, after its ready line."""
+    try:
+        lines = Path(path).read_text().split()
+    except FileNotFoundError:
+        return []
+    return [int(x) for x in lines if x.isdigit()]
+
+
+class Supervisor:
+    """One run of the binary, its stdout and stderr captured to files."""
+
+    def __init__(self, tmp_path, args, env=None, stdin=subprocess.DEVNULL, prefix=None):
+        self.tmp = tmp_path
+        self.out_path = tmp_path / f"out.{id(self)}"
+        self.err_path = tmp_path / f"err.{id(self)}"
+        full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        full_env.update(env or {})
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen((prefix or []) + [str(BIN)] + list(args), env=full_env,
+                                         stdin=stdin, stdout=out, stderr=err)
+        self.pid = self.proc.pid
+
+    def log(self):
+        return self.err_path.read_text(errors="replace")
+
+    def stdout(self):
+        return self.out_path.read_text(errors="replace")
+
+    def wait_log(self, text, timeout=10.0):
+        return wait_for(lambda: text in self.log(), timeout, what=f"log line {text!r}")
+
+    def signal(self, signo):
+        os.kill(self.pid, signo)
+
+    def wait(self, timeout=15.0):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"supervisor did not exit within {timeout}s; log:\n{self.log()}")
+
+
+def reap_everything():
+    me = os.getpid()
+    for _ in range(50):
+        pids = descendants(me)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def sup(tmp_path):
+    """sup(args, env) starts the supervisor; everything is killed afterwards."""
+    started = []
+
+    def start(args, env=None, **kw):
+        s = Supervisor(tmp_path, args, env, **kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        if s.proc.poll() is None:
+            s.proc.kill()
+    reap_everything()

@@ -1,0 +1,48 @@
+"""One full lifecycle under valgrind memcheck: no errors, nothing definitely
+lost. Uses the plain (not sanitized) binary."""
+import os
+import shutil
+import signal
+
+import pytest
+
+from conftest import ROOT, TESTCHILD, signal_numbers, wait_for
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite", "--child-silent-after-fork=yes", "--track-fds=no"]
+PLAIN = str(ROOT / "build" / "flink-supervisor")
+
+
+@pytest.fixture(autouse=True)
+def plain_binary(monkeypatch):
+    if not shutil.which("valgrind"):
+        pytest.fail("valgrind is not installed: run tests/install-deps.sh")
+    import conftest
+    monkeypatch.setattr(conftest, "BIN", PLAIN)
+
+
+def test_restart_forward_stop_escalate_under_valgrind(sup, tmp_path):
+    out = tmp_path / "rec"
+    # A child that fails once, then records signals and ignores TERM: covers
+    # spawn, exit, backoff, restart, forwarding, stop and the SIGKILL deadline.
+    script = (f'if [ -e {tmp_path}/once ]; then exec {TESTCHILD} record {out} ignore; fi; '
+              f'touch {tmp_path}/once; exit 3')
+    s = sup(["--", "sh", "-c", script],
+            {"SUPERVISOR_BACKOFF_MIN_MS": "50", "SUPERVISOR_STOP_TIMEOUT": "1"}, prefix=VALGRIND)
+    wait_for(lambda: out.exists() and "ready" in out.read_text(), timeout=30, what="child ready")
+    s.signal(signal.SIGUSR1)
+    wait_for(lambda: signal.SIGUSR1 in signal_numbers(out), timeout=10, what="USR1 forwarded")
+    s.signal(signal.SIGTERM)
+    code = s.wait(timeout=30)
+    log = s.log()
+    assert code == 128 + signal.SIGKILL, log
+    assert "ERROR SUMMARY: 0 errors" in log, log
+    assert "definitely lost: 0 bytes" in log or "no leaks are possible" in log, log
+
+
+def test_crash_loop_give_up_under_valgrind(sup, tmp_path):
+    s = sup(["--", TESTCHILD, "exit", "1"],
+            {"SUPERVISOR_BACKOFF_MIN_MS": "10", "SUPERVISOR_MAX_RESTARTS": "2"}, prefix=VALGRIND)
+    code = s.wait(timeout=30)
+    assert code == 111, s.log()
+    assert "ERROR SUMMARY: 0 errors" in s.log()
