@@ -3,6 +3,8 @@ VERSION    := 0.1.0
 CC         ?= cc
 PYTHON     ?= /usr/bin/python3
 BUILD      := build
+# make V=1 shows the full compiler command lines.
+Q          := $(if $(V),,@)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
               -Wvla -Wpointer-arith
@@ -27,30 +29,37 @@ all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) $(HARDEN) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/flink-supervisor: $(OBJ)
-	$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS)
 
 $(BUILD)/asan/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) $(SANITIZE) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(SANITIZE) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/flink-supervisor: $(ASAN_OBJ)
-	$(CC) $(COMMON) $(SANITIZE) $^ -o $@ $(LIBS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(SANITIZE) $^ -o $@ $(LIBS)
 asan: $(BUILD)/asan/flink-supervisor
 
 $(BUILD)/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) $(SANITIZE) -Isupervisor $^ -o $@ $(LIBS) -lcmocka
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(SANITIZE) -Isupervisor $^ -o $@ $(LIBS) -lcmocka
 
 $(BUILD)/testchild: tests/helpers/testchild.c
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) $(HARDEN) $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) $< -o $@
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) $(HARDEN) $< -o $@ -lm
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) $< -o $@ -lm
 helpers: $(HELPERS)
 
 deps:
