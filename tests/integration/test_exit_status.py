@@ -53,13 +53,24 @@ def test_stdio_is_passed_through(sup, tmp_path):
 
 
 def test_child_gets_clean_signal_state_and_no_leaked_fds(sup, tmp_path):
+    # Started with default dispositions: whatever the test runner inherited
+    # (a background job's ignored INT/QUIT) would rightly pass through.
     report = tmp_path / "status"
-    s = sup(["--", TESTCHILD, "status", str(report)], NEVER)
+    s = sup(["--", TESTCHILD, "status", str(report)], NEVER, prefix=["env", "--default-signal"])
     assert s.wait() == 0
     lines = dict(line.split(":", 1) for line in report.read_text().splitlines())
     assert int(lines["SigBlk"], 16) == 0, "signal mask was not restored before exec"
     assert int(lines["SigIgn"], 16) == 0, "ignored dispositions leaked into the child"
     assert lines["fds"].split() == ["0", "1", "2"], "supervisor fds leaked into the child"
+
+
+def test_inherited_ignored_signals_stay_ignored_in_the_child(sup, tmp_path):
+    report = tmp_path / "status"
+    s = sup(["--", TESTCHILD, "status", str(report)], NEVER,
+            prefix=["env", "--default-signal", "--ignore-signal=USR1"])
+    assert s.wait() == 0
+    lines = dict(line.split(":", 1) for line in report.read_text().splitlines())
+    assert int(lines["SigIgn"], 16) == 1 << (signal.SIGUSR1 - 1)
 
 
 def test_child_runs_in_its_own_process_group(sup, tmp_path):
