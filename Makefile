@@ -24,7 +24,9 @@ ASAN_LIB   := $(LIB_SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat $(BUILD)/bench/orphanstorm
 
-.PHONY: all asan helpers unit deps test test-integration test-asan bench clean
+FLINK_VERSION ?= 1.20.5
+
+.PHONY: all asan helpers unit deps flink-dist test test-integration test-asan bench clean distclean
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -65,6 +67,10 @@ helpers: $(HELPERS)
 deps:
 	@tests/install-deps.sh
 
+# build/flink (FLINK_HOME); downloads are cached in build/cache.
+flink-dist: deps
+	@images/flink-dist.sh $(BUILD)/flink $(BUILD)/cache $(FLINK_VERSION)
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
@@ -85,7 +91,11 @@ test: deps
 bench: deps all helpers
 	$(PYTHON) bench/run.py
 
+# Keeps the download cache: make distclean removes it too.
 clean:
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/bench $(BUILD)/flink-supervisor $(BUILD)/testchild
+
+distclean:
 	rm -rf $(BUILD)
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1,0 +1,126 @@
+/* conf: see conf.h. */
+#include "conf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const source_names[] = {
+        [CONF_SRC_DEFAULT] = "default", [CONF_SRC_FILE] = "file", [CONF_SRC_ZOOKEEPER] = "zookeeper",
+        [CONF_SRC_ENV] = "env",         [CONF_SRC_MESOS] = "mesos", [CONF_SRC_ARG] = "arg",
+};
+
+void conf_init(struct conf *c)
+{
+        c->entries = NULL;
+        c->n = c->cap = 0;
+}
+
+void conf_free(struct conf *c)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->entries[i].key);
+                free(c->entries[i].value);
+        }
+        free(c->entries);
+        conf_init(c);
+}
+
+static struct conf_entry *find(const struct conf *c, const char *key)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (strcmp(c->entries[i].key, key) == 0)
+                        return &c->entries[i];
+        return NULL;
+}
+
+const struct conf_entry *conf_find(const struct conf *c, const char *key)
+{
+        return find(c, key);
+}
+
+const char *conf_get(const struct conf *c, const char *key)
+{
+        const struct conf_entry *e = find(c, key);
+        return e ? e->value : NULL;
+}
+
+int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source, unsigned flags)
+{
+        struct conf_entry *e = find(c, key);
+        char *v = strdup(value);
+
+        if (!v)
+                return -ENOMEM;
+        if (e) {
+                free(e->value);
+                e->value = v;
+                e->source = source;
+                e->flags = flags;
+                return 0;
+        }
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 32;
+                struct conf_entry *grown = realloc(c->entries, cap * sizeof *grown);
+                if (!grown) {
+                        free(v);
+                        return -ENOMEM;
+                }
+                c->entries = grown;
+                c->cap = cap;
+        }
+        e = &c->entries[c->n];
+        e->key = strdup(key);
+        if (!e->key) {
+                free(v);
+                return -ENOMEM;
+        }
+        e->value = v;
+        e->source = source;
+        e->flags = flags;
+        c->n++;
+        return 0;
+}
+
+int conf_set_default(struct conf *c, const char *key, const char *value, enum conf_source source,
+                     enum conf_source explicit_from)
+{
+        const struct conf_entry *e = find(c, key);
+
+        if (e && e->source >= explicit_from)
+                return 0;
+        return conf_set(c, key, value, source, 0);
+}
+
+int conf_remove(struct conf *c, const char *key)
+{
+        struct conf_entry *e = find(c, key);
+
+        if (!e)
+                return -ENOENT;
+        free(e->key);
+        free(e->value);
+        memmove(e, e + 1, (size_t)(&c->entries[c->n] - (e + 1)) * sizeof *e);
+        c->n--;
+        return 0;
+}
+
+const char *conf_source_name(enum conf_source source)
+{
+        return source_names[source];
+}
+
+bool conf_key_is_secret(const char *key)
+{
+        static const char *const words[] = { "password", "secret", "fs.azure.account.key", "apikey",
+                                             "api-key", "auth-params", "service-key", "token",
+                                             "basic-auth", "jaas.config", "http-headers" };
+        size_t len = strlen(key);
+
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+                if (strcasestr(key, words[i]))
+                        return true;
+        /* Also access keys and private keys: "s3.access-key", "ssl.key". */
+        return (len >= 4 && (strcasecmp(key + len - 4, "-key") == 0 || strcasecmp(key + len - 4, ".key") == 0));
+}
