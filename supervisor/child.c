@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -61,6 +62,13 @@ static _Noreturn void exec_child(const struct child *c, const struct sig_saved *
         if (isatty(STDIN_FILENO))
                 tcsetpgrp(STDIN_FILENO, getpgrp());
         sig_restore(saved);
+        if (c->creds && (setgroups((size_t)c->creds->n_groups, c->creds->groups) < 0 ||
+                         setgid(c->creds->gid) < 0 || setuid(c->creds->uid) < 0)) {
+                err = errno;
+                ssize_t r = write(status_fd, &err, sizeof err);
+                (void)r;
+                _exit(126);
+        }
         execvpe(c->argv[0], c->argv, c->envp ? c->envp : environ);
         err = errno;
         ssize_t r = write(status_fd, &err, sizeof err);

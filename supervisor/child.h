@@ -18,6 +18,14 @@
 #include "sig.h"
 #include "timer.h"
 
+/* Who a child runs as, resolved before fork (no name lookups after it). */
+struct child_creds {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        int n_groups;
+};
+
 enum child_state {
         CHILD_IDLE,
         CHILD_STARTING, /* forked; exec not yet confirmed */
@@ -54,6 +62,7 @@ struct child {
         struct timer timer;
         struct crashloop crashes;
         void *owner;              /* the supervisor, for the loop handlers */
+        const struct child_creds *creds; /* NULL: run as the supervisor's user */
 };
 
 /* The state after event e in state s, or -EINVAL when e cannot happen there. */

@@ -42,6 +42,8 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                         c.action = CLI_VERSION;
                 } else if (strcmp(a, "--check") == 0) {
                         c.action = CLI_CHECK;
+                } else if (strcmp(a, "--print-config") == 0) {
+                        c.action = CLI_PRINT_CONFIG;
                 } else if (strcmp(a, "--") == 0) {
                         if (i + 1 >= argc) {
                                 snprintf(err, errlen, "missing command after \"--\": expected -- CMD [ARGS...]");
@@ -55,7 +57,7 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                                 goto fail;
                         c.defines[c.n_defines++] = argv[i] + 2;
                 } else if (a[0] == '-') {
-                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, -Dkey=value, --", a);
+                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, --print-config, -Dkey=value, --", a);
                         r = -EINVAL;
                         goto fail;
                 } else {
@@ -73,6 +75,11 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                 } else {
                         c.role_args[c.n_role_args++] = argv[i];
                 }
+        }
+        if (c.cmd && c.action == CLI_PRINT_CONFIG) {
+                snprintf(err, errlen, "--print-config given with \"-- CMD\": there is no Flink configuration without a role");
+                r = -EINVAL;
+                goto fail;
         }
         if (c.cmd && c.n_defines > 0) {
                 snprintf(err, errlen, "-D%.64s given with \"-- CMD\": -D settings need a Flink role, not a command", c.defines[0]);

@@ -11,7 +11,7 @@
 
 #include "role.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK, CLI_PRINT_CONFIG };
 
 struct cli {
         enum cli_action action;

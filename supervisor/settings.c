@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum setting_type { SETTING_INT, SETTING_CHOICE };
+enum setting_type { SETTING_INT, SETTING_CHOICE, SETTING_STRING };
 
 struct setting_row {
         const char *env;
@@ -35,6 +35,8 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_RESTART_WINDOW", SETTING_INT, 1, 86400, NULL, "300", "seconds", AT(restart_window_s) },
         { "SUPERVISOR_LOG_LEVEL", SETTING_CHOICE, 0, 0, level_choices, "info", NULL, AT(log_level) },
         { "SUPERVISOR_LOG_FORMAT", SETTING_CHOICE, 0, 0, format_choices, "text", NULL, AT(log_format) },
+        { "SUPERVISOR_USER", SETTING_STRING, 0, 0, NULL, "flink", "the user that runs Flink when started as root", AT(user) },
+        { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.<pid>", "where the rendered Flink configuration goes", AT(conf_dir) },
 };
 
 #define N_ROWS (sizeof setting_rows / sizeof setting_rows[0])
@@ -61,6 +63,10 @@ int settings_parse_long(const char *s, long min, long max, long *ret)
 
 static void describe_expected(const struct setting_row *row, char *buf, size_t size)
 {
+        if (row->type == SETTING_STRING) {
+                snprintf(buf, size, "%s", row->unit);
+                return;
+        }
         if (row->type == SETTING_INT) {
                 snprintf(buf, size, "an integer from %ld to %ld (%s)", row->min, row->max, row->unit);
                 return;
@@ -104,6 +110,11 @@ int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_
                 long *slot = (long *)((char *)ret + row->offset);
                 const char *value = getenv_fn(row->env, env_data);
 
+                if (row->type == SETTING_STRING) {
+                        /* The default is decided where the value is used. */
+                        *(const char **)((char *)ret + row->offset) = value && *value ? value : NULL;
+                        continue;
+                }
                 if (!value || !*value)
                         value = row->def;
                 if (parse_row(row, value, slot) < 0) {

@@ -21,6 +21,8 @@ struct settings {
         long restart_window_s;
         long log_level;         /* enum log_level */
         long log_format;        /* enum log_format */
+        const char *user;       /* borrowed from the environment; NULL = default */
+        const char *conf_dir;   /* borrowed from the environment; NULL = default */
 };
 
 typedef const char *(*settings_getenv_fn)(const char *name, void *data);

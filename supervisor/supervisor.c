@@ -314,7 +314,8 @@ int sup_init(struct sup *s, const struct settings *set)
         return mailbox_open(&s->mailbox, &s->loop, s);
 }
 
-int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp)
+int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
+                  const struct child_creds *creds)
 {
         struct child *c;
         int r;
@@ -326,6 +327,7 @@ int sup_add_child(struct sup *s, const char *name, char *const *argv, char *cons
         c->name = name;
         c->argv = argv;
         c->envp = envp;
+        c->creds = creds;
         c->owner = s;
         c->exec_pipe.fd = -1;
         c->timer.src.fd = -1;

@@ -43,8 +43,10 @@ struct sup {
 /* Sets up the loop, signals and mailbox; becomes a child subreaper unless
  * PID 1. Returns 0 or -errno; sup_close is safe after a failure. */
 int sup_init(struct sup *s, const struct settings *set);
-/* Adds a child to start by sup_run; argv/envp are borrowed. */
-int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp);
+/* Adds a child to start by sup_run; argv, envp and creds are borrowed
+ * (creds NULL: the child runs as the supervisor's user). */
+int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
+                  const struct child_creds *creds);
 /* Starts every child and runs until all have ended for good; returns the
  * supervisor's exit code. */
 int sup_run(struct sup *s);

@@ -1,0 +1,33 @@
+/* flinkconf: the configuration pipeline, from its inputs to the effective
+ * Flink configuration. Pure: every input is a value, read by the caller.
+ *
+ * Layers, lowest first: built-in defaults < the distribution's conf file <
+ * JOB_MANAGER_RPC_ADDRESS < FLINK_PROPERTIES < Mesos/Marathon task
+ * environment < -Dkey=value arguments. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "confyaml.h"
+#include "mesos.h"
+#include "role.h"
+
+struct flinkconf_input {
+        enum role role;
+        const char *file_name;        /* for messages, e.g. "/opt/flink/conf/config.yaml" */
+        const char *file_text;        /* NULL when there is no conf file */
+        size_t file_len;
+        bool file_legacy;             /* flink-conf.yaml rather than config.yaml */
+        const char *jm_rpc_address;   /* JOB_MANAGER_RPC_ADDRESS, or NULL */
+        const char *properties;       /* FLINK_PROPERTIES, or NULL */
+        char *const *defines;         /* "key=value" */
+        size_t n_defines;
+        struct mesos_env mesos;
+};
+
+/* Builds *out (initialised by the caller). Returns 0, -EINVAL with one
+ * line in err naming what and where, or -ENOMEM. */
+int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml_warn_fn warn,
+                    void *warn_data, char *err, size_t errlen);

@@ -1,0 +1,28 @@
+/* mesos: maps the task environment that Mesos and Marathon give a
+ * container onto Flink keys. Pure: the environment, the hostname and the
+ * cgroup memory limit are inputs.
+ *
+ * Facts of the task (advertised address, ports, resource id) are set at
+ * the mesos layer. Derived sizes (process memory, task slots) are set only
+ * where no explicit layer (ZooKeeper, environment, -D) has set them. */
+#pragma once
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "confyaml.h"
+#include "role.h"
+
+/* Memory the supervisor keeps back from the container for itself and the
+ * shell that execs the JVM. */
+#define MESOS_HEADROOM_MB 32
+
+struct mesos_env {
+        char *const *envp;         /* the whole environment: PORT_<n> lookups */
+        const char *hostname;      /* this container's hostname */
+        uint64_t cgroup_limit_mb;  /* 0 when unknown or unlimited */
+};
+
+/* Returns 0, -EINVAL with a one-line reason in err, or -ENOMEM. */
+int mesos_apply(struct conf *c, enum role role, const struct mesos_env *env, confyaml_warn_fn warn,
+                void *warn_data, char *err, size_t errlen);
