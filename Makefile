@@ -51,7 +51,7 @@ asan: $(BUILD)/asan/flink-supervisor
 $(BUILD)/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(SANITIZE) -Isupervisor $^ -o $@ $(LIBS) -lcmocka
+	$(Q)$(CC) $(COMMON) $(SANITIZE) -Isupervisor $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
 $(BUILD)/testchild: tests/helpers/testchild.c
 	@mkdir -p $(@D)
@@ -74,10 +74,10 @@ flink-dist: deps
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-test-integration: all helpers
+test-integration: all helpers flink-dist
 	$(PYTHON) -m pytest -q tests/integration
 
-test-asan: asan helpers
+test-asan: asan helpers flink-dist
 	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor $(PYTHON) -m pytest -q tests/integration \
 	    --ignore=tests/integration/test_valgrind.py
 

@@ -206,6 +206,40 @@ out:
         return r;
 }
 
+void flinkhome_remove_conf_dir(const char *dir)
+{
+        char path[1200];
+        struct dirent *e;
+        DIR *d = opendir(dir);
+
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+        }
+        closedir(d);
+        rmdir(dir);
+}
+
+int flinkhome_prepare_log_dir(const struct flinkhome *fh, const char *log_dir, uid_t uid, gid_t gid,
+                              char *err, size_t errlen)
+{
+        char path[1100];
+
+        snprintf(path, sizeof path, "%s", log_dir ? log_dir : "");
+        if (!log_dir)
+                snprintf(path, sizeof path, "%s/log", fh->home);
+        if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chown(path, uid, gid) < 0) {
+                int r = -errno;
+                snprintf(err, errlen, "cannot prepare the log directory %s for uid %d: %s", path, (int)uid, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 int flinkhome_script(const struct flinkhome *fh, const char *script, char *buf, size_t size)
 {
         if ((size_t)snprintf(buf, size, "%s/bin/%s", fh->home, script) >= size)

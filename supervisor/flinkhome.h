@@ -32,5 +32,13 @@ bool flinkhome_uses_config_yaml(const struct flinkhome *fh);
 int flinkhome_write_conf_dir(const struct flinkhome *fh, const char *dir, const struct conf *c,
                              uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/* Removes what flinkhome_write_conf_dir put into dir, and dir itself. */
+void flinkhome_remove_conf_dir(const char *dir);
+
+/* Creates the log directory (FLINK_LOG_DIR, else FLINK_HOME/log) and gives
+ * it to uid:gid, so an unprivileged JVM can write there. 0 or -errno. */
+int flinkhome_prepare_log_dir(const struct flinkhome *fh, const char *log_dir, uid_t uid, gid_t gid,
+                              char *err, size_t errlen);
+
 /* The path of bin/<script> in the distribution. */
 int flinkhome_script(const struct flinkhome *fh, const char *script, char *buf, size_t size);

@@ -158,8 +158,8 @@ static int run_role(struct cli *cli, const struct settings *set, enum role role)
         struct child_creds creds;
         struct launch plan = { 0 };
         struct conf conf;
-        char err[768], hostname[256] = "", dir[512];
-        int r, have_creds = 0, code = EXIT_USAGE;
+        char err[768], hostname[256] = "", dir[512] = "";
+        int r, have_creds = 0, code = EXIT_USAGE, own_dir = 0;
 
         conf_init(&conf);
         r = flinkhome_open(&fh, home && *home ? home : "/opt/flink", err, sizeof err);
@@ -206,6 +206,12 @@ static int run_role(struct cli *cli, const struct settings *set, enum role role)
         }
         if (!have_creds && geteuid() == 0)
                 log_warn("user.root", LOG_STR("message", "no user \"flink\": Flink runs as root; set SUPERVISOR_USER"));
+        if (have_creds && flinkhome_prepare_log_dir(&fh, getenv("FLINK_LOG_DIR"), creds.uid, creds.gid, err, sizeof err) < 0) {
+                log_error("config.log_dir_failed", LOG_STR("error", err));
+                code = EXIT_SUPERVISOR_FAILED;
+                goto out;
+        }
+        own_dir = !set->conf_dir;
         if (set->conf_dir)
                 snprintf(dir, sizeof dir, "%s", set->conf_dir);
         else
@@ -225,6 +231,8 @@ static int run_role(struct cli *cli, const struct settings *set, enum role role)
         }
         code = supervise(set, &plan, have_creds ? &creds : NULL);
 out:
+        if (own_dir)
+                flinkhome_remove_conf_dir(dir);
         launch_free(&plan);
         conf_free(&conf);
         flinkhome_close(&fh);

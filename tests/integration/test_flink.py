@@ -1,0 +1,274 @@
+"""Roles against the real Flink distribution (make flink-dist): registration,
+a real job, stopping, restarts, the Marathon environment, privileges and bad
+configuration. Every JVM started here is a descendant of the test process
+and is killed by the `sup` fixture if a test fails."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, descendants, wait_for
+
+FLINK_HOME = ROOT / "build" / "flink"
+JOB_SOURCE = ROOT / "tests" / "integration" / "job" / "CountJob.java"
+SMALL = ["-Djobmanager.memory.process.size=1024m", "-Dtaskmanager.memory.process.size=1024m"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def flink_home():
+    if not (FLINK_HOME / "bin" / "jobmanager.sh").exists():
+        pytest.fail("build/flink is missing: run make flink-dist (make test does)")
+
+
+@pytest.fixture(scope="module")
+def count_jar(tmp_path_factory):
+    out = tmp_path_factory.mktemp("job")
+    dist = next((FLINK_HOME / "lib").glob("flink-dist*.jar"))
+    subprocess.run(["javac", "-d", str(out / "classes"), "-cp", str(dist), str(JOB_SOURCE)], check=True)
+    subprocess.run(["jar", "cfe", str(out / "count.jar"), "CountJob", "-C", str(out / "classes"), "."], check=True)
+    return out / "count.jar"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rest(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def java_pids(root):
+    out = []
+    for pid in descendants(root):
+        try:
+            if b"java" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
+def flink_env(tmp_path, name, **extra):
+    env = {"FLINK_HOME": str(FLINK_HOME), "FLINK_LOG_DIR": str(tmp_path),
+           "SUPERVISOR_CONF_DIR": str(tmp_path / f"conf-{name}"), "SUPERVISOR_STOP_TIMEOUT": "20"}
+    env.update(extra)
+    return env
+
+
+class Cluster:
+    def __init__(self, sup, tmp_path):
+        self.sup, self.tmp = sup, tmp_path
+        self.rest, self.rpc, self.blob = free_port(), free_port(), free_port()
+
+    def jm_args(self):
+        return [f"-Drest.port={self.rest}", f"-Djobmanager.rpc.port={self.rpc}", f"-Dblob.server.port={self.blob}"]
+
+    def jobmanager(self, **env):
+        return self.sup(["jobmanager"] + self.jm_args() + SMALL, flink_env(self.tmp, "jm", **env))
+
+    def taskmanager(self, *args, **env):
+        return self.sup(["taskmanager", f"-Djobmanager.rpc.port={self.rpc}"] + SMALL + list(args),
+                        flink_env(self.tmp, "tm", **env))
+
+    def taskmanagers(self):
+        reply = rest(self.rest, "/taskmanagers")
+        return reply["taskmanagers"] if reply else []
+
+    def wait_registered(self, check=lambda tms: len(tms) >= 1, timeout=120):
+        return wait_for(lambda: check(self.taskmanagers()) and self.taskmanagers(), timeout, 0.5,
+                        what="TaskManager registered with the JobManager")
+
+
+def stop_and_check(s, timeout=40):
+    s.signal(signal.SIGTERM)
+    code = s.wait(timeout)
+    assert code in (0, 128 + signal.SIGTERM), s.log()
+    assert not java_pids(s.pid)
+    return code
+
+
+def test_taskmanager_registers_a_job_runs_and_sigterm_stops_everything(sup, tmp_path, count_jar):
+    c = Cluster(sup, tmp_path)
+    jm = c.jobmanager()
+    tm = c.taskmanager("-Dtaskmanager.resource-id=tm-e2e")
+    tms = c.wait_registered()
+    assert tms[0]["id"] == "tm-e2e"
+    run = subprocess.run([str(FLINK_HOME / "bin" / "flink"), "run", str(count_jar), "1000"],
+                         env={**os.environ, "FLINK_CONF_DIR": str(tmp_path / "conf-jm"), "FLINK_LOG_DIR": str(tmp_path)},
+                         capture_output=True, text=True, timeout=180)
+    assert "sum=1001000" in run.stdout, run.stdout + run.stderr
+    jobs = rest(c.rest, "/jobs/overview")["jobs"]
+    assert [j["state"] for j in jobs] == ["FINISHED"]
+    assert java_pids(jm.pid) and java_pids(tm.pid)
+    started = time.monotonic()
+    stop_and_check(tm)
+    stop_and_check(jm)
+    assert time.monotonic() - started < 40
+    assert not [p for p in java_pids(os.getpid())], "a JVM outlived its supervisor"
+
+
+def test_local_role_runs_jobmanager_and_taskmanager_in_one_supervisor(sup, tmp_path):
+    c = Cluster(sup, tmp_path)
+    s = sup(["local"] + c.jm_args() + SMALL, flink_env(tmp_path, "local"))
+    c.wait_registered()
+    log = s.log()
+    assert "child=jobmanager" in log and "child=taskmanager" in log
+    assert len(java_pids(s.pid)) == 2
+    stop_and_check(s)
+
+
+def test_killed_taskmanager_jvm_is_restarted_and_registers_again(sup, tmp_path):
+    c = Cluster(sup, tmp_path)
+    c.jobmanager()
+    tm = c.taskmanager("-Dtaskmanager.resource-id=tm-restart", SUPERVISOR_BACKOFF_MIN_MS="100")
+    (before,) = c.wait_registered()
+    (old,) = java_pids(tm.pid)
+    os.kill(old, signal.SIGKILL)
+    tm.wait_log("event=child.restart_scheduled", timeout=30)
+    wait_for(lambda: [p for p in java_pids(tm.pid) if p != old], timeout=60, what="a new TaskManager JVM")
+    # The JobManager keeps the dead JVM's entry until its heartbeat times
+    # out; the new JVM registers under the same id from a new RPC endpoint.
+    wait_for(lambda: any(t["id"] == "tm-restart" and t["path"] != before["path"] for t in c.taskmanagers()),
+             timeout=120, interval=0.5, what="re-registration from the new JVM")
+    assert tm.proc.poll() is None
+    assert f"code={128 + signal.SIGKILL}" in tm.log()
+    assert tm.log().count("event=child.started") == 2
+    stop_and_check(tm)
+
+
+def test_marathon_environment_sets_ports_and_resource_id(sup, tmp_path):
+    c = Cluster(sup, tmp_path)
+    tm_rpc, tm_data = free_port(), free_port()
+    task_id = "flink_taskmanager.instance-6f1e2d._app.1"
+    jm = sup(["jobmanager"] + SMALL, flink_env(tmp_path, "jm", HOST="localhost", PORT_REST=str(c.rest),
+                                               PORT_RPC=str(c.rpc), PORT_BLOB=str(c.blob)))
+    tm = sup(["taskmanager"] + SMALL,
+             flink_env(tmp_path, "tm", HOST="localhost", PORT_RPC=str(tm_rpc), PORT_DATA=str(tm_data),
+                       MESOS_TASK_ID=task_id, MARATHON_APP_RESOURCE_CPUS="2.0",
+                       JOB_MANAGER_RPC_ADDRESS="localhost", FLINK_PROPERTIES=f"jobmanager.rpc.port: {c.rpc}"))
+    (t,) = c.wait_registered()
+    assert t["id"] == task_id
+    assert t["dataPort"] == tm_data
+    assert f":{tm_rpc}/" in t["path"]
+    assert t["slotsNumber"] == 2
+    config = {e["key"]: e["value"] for e in rest(c.rest, "/jobmanager/config")}
+    assert config["jobmanager.rpc.port"] == str(c.rpc)
+    assert config["blob.server.port"] == str(c.blob)
+    assert config["rest.port"] == str(c.rest)
+    stop_and_check(tm)
+    stop_and_check(jm)
+
+
+def test_jvm_runs_as_the_configured_user(sup):
+    # Directories the unprivileged JVM must reach: not under pytest's 0700 tmp.
+    base = Path(tempfile.mkdtemp(prefix="flink-user-"))
+    try:
+        base.chmod(0o755)
+        c = Cluster(sup, base)
+        s = sup(["jobmanager"] + c.jm_args() + SMALL,
+                {"FLINK_HOME": str(FLINK_HOME), "FLINK_LOG_DIR": str(base / "log"),
+                 "SUPERVISOR_CONF_DIR": str(base / "conf"), "SUPERVISOR_USER": "nobody"})
+        wait_for(lambda: rest(c.rest, "/overview"), timeout=120, interval=0.5, what="REST")
+        (pid,) = java_pids(s.pid)
+        uid = [l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("Uid:")][0]
+        assert uid.split()[1:] == ["65534"] * 4
+        assert (base / "conf").stat().st_uid == 65534
+        assert (base / "log").stat().st_uid == 65534
+        stop_and_check(s)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def fake_home(tmp_path):
+    """A FLINK_HOME with only what is read before anything starts."""
+    home = tmp_path / "home"
+    (home / "lib").mkdir(parents=True)
+    (home / "conf").mkdir()
+    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
+    return home
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("jobmanager:\n  rpc: [unclosed\n", "config.yaml: line "),
+    ("- a\n- b\n", "config.yaml: line 1: the document is not a mapping"),
+    ("a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+     "d: &d {p: *c, q: *c, r: *c, s: *c, t: *c, u: *c, v: *c, w: *c, x: *c, y: *c}\n"
+     "e: {p: *d, q: *d, r: *d, s: *d, t: *d, u: *d, v: *d, w: *d, x: *d, y: *d}\n", "config.yaml: line "),
+    ("a: " + "x" * (1024 * 1024) + "\n", "larger than 1 MiB"),
+])
+def test_bad_conf_file_exits_2_naming_it(sup, fake_home, text, needle):
+    (fake_home / "conf" / "config.yaml").write_text(text)
+    s = sup(["jobmanager"], {"FLINK_HOME": str(fake_home)})
+    assert s.wait() == 2
+    lines = s.log().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+
+
+@pytest.mark.parametrize("env,needle", [
+    ({"FLINK_PROPERTIES": "parallelism.default: 2\nno separator"}, "FLINK_PROPERTIES line 2: \"no separator\" is not a setting"),
+    ({"PORT_RPC": "31x"}, 'invalid PORT_RPC="31x": expected a port number from 1 to 65535'),
+    ({"FLINK_ROLE": "jobmaster"}, 'unknown role "jobmaster" (from FLINK_ROLE)'),
+    ({"SUPERVISOR_USER": "no-such-user-here"}, 'invalid SUPERVISOR_USER="no-such-user-here": expected an existing user'),
+])
+def test_bad_input_exits_2_before_anything_starts(sup, fake_home, env, needle):
+    (fake_home / "conf" / "config.yaml").write_text("parallelism.default: 1\n")
+    args = [] if "FLINK_ROLE" in env else ["taskmanager"]
+    s = sup(args, {"FLINK_HOME": str(fake_home), **env})
+    assert s.wait() == 2
+    lines = [l for l in s.log().splitlines() if "level=warn" not in l]
+    assert len(lines) == 1 and needle in lines[0], lines
+
+
+def test_missing_distribution_exits_2(sup, tmp_path):
+    s = sup(["jobmanager"], {"FLINK_HOME": str(tmp_path / "nowhere")})
+    assert s.wait() == 2
+    assert "expected a Flink distribution" in s.log()
+
+
+def test_print_config_masks_secrets_and_names_sources(sup, fake_home):
+    (fake_home / "conf" / "config.yaml").write_text("rest:\n  port: 8082\nparallelism.default: 1\n")
+    s = sup(["--print-config", "jobmanager", "-Dparallelism.default=7"],
+            {"FLINK_HOME": str(fake_home), "FLINK_PROPERTIES": "s3.secret-key: hunter2\nstate.backend.type: rocksdb",
+             "PORT_REST": "31002", "recovery.zookeeper.path.mesos-workers": "x"})
+    assert s.wait() == 0
+    out = s.stdout()
+    assert "hunter2" not in out and "hunter2" not in s.log()
+    assert 's3.secret-key: "******"  # from: env' in out
+    assert "rest.port: 31002  # from: mesos" in out
+    assert "parallelism.default: 7  # from: arg" in out
+    assert "state.backend.type: rocksdb  # from: env" in out
+    assert "rest.bind-address: 0.0.0.0  # from: default" in out
+
+
+def test_mesos_era_key_is_dropped_with_a_warning(sup, fake_home):
+    (fake_home / "conf" / "config.yaml").write_text("recovery.zookeeper.path.mesos-workers: /mesos-workers\n"
+                                                    "high-availability: zookeeper\n")
+    s = sup(["--print-config", "jobmanager"], {"FLINK_HOME": str(fake_home)})
+    assert s.wait() == 0
+    assert "mesos-workers" not in s.stdout()
+    assert "high-availability: zookeeper  # from: file" in s.stdout()
+    assert "recovery.zookeeper.path.mesos-workers has no effect since Flink 1.14" in s.log()
+
+
+def test_check_validates_the_flink_configuration(sup, fake_home):
+    (fake_home / "conf" / "config.yaml").write_text("parallelism.default: 1\n")
+    ok = sup(["--check", "taskmanager"], {"FLINK_HOME": str(fake_home)})
+    assert ok.wait() == 0
+    assert "configuration ok" in ok.stdout()
+    bad = sup(["--check", "taskmanager"], {"FLINK_HOME": str(fake_home), "FLINK_PROPERTIES": "x"})
+    assert bad.wait() == 2
