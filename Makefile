@@ -25,8 +25,12 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat $(BUILD)/bench/orphanstorm
 
 FLINK_VERSION ?= 1.20.5
+# The 2.x release the end-to-end tests also run against.
+FLINK2_VERSION ?= 2.1.1
+FUZZ_SECONDS ?= 60
+FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
 
-.PHONY: all asan helpers unit deps flink-dist test test-integration test-asan bench clean distclean
+.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz test test-integration test-asan bench clean distclean
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -71,13 +75,30 @@ deps:
 flink-dist: deps
 	@images/flink-dist.sh $(BUILD)/flink $(BUILD)/cache $(FLINK_VERSION)
 
+flink-dist-2: deps
+	@images/flink-dist.sh $(BUILD)/flink-$(FLINK2_VERSION) $(BUILD)/cache $(FLINK2_VERSION)
+
+# libFuzzer over every configuration parser, for FUZZ_SECONDS; the seeds in
+# tests/fuzz/corpus stay as they are, new inputs go to build/fuzz/corpus.
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/conf.h supervisor/confyaml.h
+	@mkdir -p $(@D)
+	@echo "  CLANG   $@"
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_config.c $(FUZZ_SRC) -o $@ -lyaml
+
+fuzz: deps $(BUILD)/fuzz/fuzz_config
+	@mkdir -p $(BUILD)/fuzz/corpus
+	cd $(BUILD)/fuzz && ./fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	    corpus ../../tests/fuzz/corpus 2>fuzz.log || { tail -40 fuzz.log; exit 1; }
+	@grep -E "number_of_executed_units" $(BUILD)/fuzz/fuzz.log
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-test-integration: all helpers flink-dist
+test-integration: all helpers flink-dist flink-dist-2
 	$(PYTHON) -m pytest -q tests/integration
 
-test-asan: asan helpers flink-dist
+test-asan: asan helpers flink-dist flink-dist-2
 	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor $(PYTHON) -m pytest -q tests/integration \
 	    --ignore=tests/integration/test_valgrind.py
 
@@ -85,6 +106,7 @@ test-asan: asan helpers flink-dist
 test: deps
 	$(MAKE) all asan helpers $(UNIT_BIN)
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) test-integration
 	$(MAKE) test-asan
 
@@ -93,7 +115,7 @@ bench: deps all helpers
 
 # Keeps the download cache: make distclean removes it too.
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/bench $(BUILD)/flink-supervisor $(BUILD)/testchild
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/flink-supervisor $(BUILD)/testchild
 
 distclean:
 	rm -rf $(BUILD)

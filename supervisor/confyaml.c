@@ -197,6 +197,37 @@ static char *trim(char *s)
         return s;
 }
 
+/* Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF): what
+ * the YAML we render must be, so it is checked where the text comes in. */
+static int is_utf8(const unsigned char *s)
+{
+        while (*s) {
+                unsigned c = *s, n, min, cp;
+                if (c < 0x80) {
+                        s++;
+                        continue;
+                }
+                if ((c & 0xe0) == 0xc0) {
+                        n = 1, min = 0x80, cp = c & 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        n = 2, min = 0x800, cp = c & 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        n = 3, min = 0x10000, cp = c & 0x07;
+                } else {
+                        return 0;
+                }
+                for (unsigned i = 1; i <= n; i++) {
+                        if ((s[i] & 0xc0) != 0x80)
+                                return 0;
+                        cp = (cp << 6) | (s[i] & 0x3f);
+                }
+                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return 0;
+                s += n + 1;
+        }
+        return 1;
+}
+
 /* Line by line: shared by the legacy file and FLINK_PROPERTIES. */
 static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_source src, int strip_comments,
                        const char *what, confyaml_warn_fn warn, void *warn_data, char *err, size_t errlen)
@@ -221,6 +252,11 @@ static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_so
                 if (next)
                         *next++ = '\0';
                 line++;
+                if (!is_utf8((const unsigned char *)cur)) {
+                        snprintf(err, errlen, "%s line %lu: not valid UTF-8: expected UTF-8 text", what, line);
+                        r = -EINVAL;
+                        break;
+                }
                 if (strip_comments) {
                         char *hash = strchr(cur, '#');
                         if (hash)

@@ -18,20 +18,21 @@ import pytest
 from conftest import ROOT, descendants, wait_for
 
 FLINK_HOME = ROOT / "build" / "flink"
+# Every Flink line the appliance is tested with (make flink-dist, flink-dist-2).
+FLINK_HOMES = {"1.20": FLINK_HOME, "2.1": ROOT / "build" / "flink-2.1.1"}
 JOB_SOURCE = ROOT / "tests" / "integration" / "job" / "CountJob.java"
 SMALL = ["-Djobmanager.memory.process.size=1024m", "-Dtaskmanager.memory.process.size=1024m"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def flink_home():
-    if not (FLINK_HOME / "bin" / "jobmanager.sh").exists():
-        pytest.fail("build/flink is missing: run make flink-dist (make test does)")
+def flink_homes():
+    for home in FLINK_HOMES.values():
+        if not (home / "bin" / "jobmanager.sh").exists():
+            pytest.fail(f"{home} is missing: run make flink-dist flink-dist-2 (make test does)")
 
 
-@pytest.fixture(scope="module")
-def count_jar(tmp_path_factory):
-    out = tmp_path_factory.mktemp("job")
-    dist = next((FLINK_HOME / "lib").glob("flink-dist*.jar"))
+def compile_job(home, out):
+    dist = next((home / "lib").glob("flink-dist*.jar"))
     subprocess.run(["javac", "-d", str(out / "classes"), "-cp", str(dist), str(JOB_SOURCE)], check=True)
     subprocess.run(["jar", "cfe", str(out / "count.jar"), "CountJob", "-C", str(out / "classes"), "."], check=True)
     return out / "count.jar"
@@ -70,19 +71,20 @@ def flink_env(tmp_path, name, **extra):
 
 
 class Cluster:
-    def __init__(self, sup, tmp_path):
-        self.sup, self.tmp = sup, tmp_path
+    def __init__(self, sup, tmp_path, home=FLINK_HOME):
+        self.sup, self.tmp, self.home = sup, tmp_path, home
         self.rest, self.rpc, self.blob = free_port(), free_port(), free_port()
 
     def jm_args(self):
         return [f"-Drest.port={self.rest}", f"-Djobmanager.rpc.port={self.rpc}", f"-Dblob.server.port={self.blob}"]
 
     def jobmanager(self, **env):
-        return self.sup(["jobmanager"] + self.jm_args() + SMALL, flink_env(self.tmp, "jm", **env))
+        return self.sup(["jobmanager"] + self.jm_args() + SMALL,
+                        flink_env(self.tmp, "jm", FLINK_HOME=str(self.home), **env))
 
     def taskmanager(self, *args, **env):
         return self.sup(["taskmanager", f"-Djobmanager.rpc.port={self.rpc}"] + SMALL + list(args),
-                        flink_env(self.tmp, "tm", **env))
+                        flink_env(self.tmp, "tm", FLINK_HOME=str(self.home), **env))
 
     def taskmanagers(self):
         reply = rest(self.rest, "/taskmanagers")
@@ -101,13 +103,17 @@ def stop_and_check(s, timeout=40):
     return code
 
 
-def test_taskmanager_registers_a_job_runs_and_sigterm_stops_everything(sup, tmp_path, count_jar):
-    c = Cluster(sup, tmp_path)
+@pytest.mark.parametrize("line", list(FLINK_HOMES))
+def test_taskmanager_registers_a_job_runs_and_sigterm_stops_everything(sup, tmp_path, line):
+    home = FLINK_HOMES[line]
+    count_jar = compile_job(home, tmp_path)
+    c = Cluster(sup, tmp_path, home)
     jm = c.jobmanager()
     tm = c.taskmanager("-Dtaskmanager.resource-id=tm-e2e")
     tms = c.wait_registered()
     assert tms[0]["id"] == "tm-e2e"
-    run = subprocess.run([str(FLINK_HOME / "bin" / "flink"), "run", str(count_jar), "1000"],
+    assert rest(c.rest, "/overview")["flink-version"].startswith(line + ".")
+    run = subprocess.run([str(home / "bin" / "flink"), "run", str(count_jar), "1000"],
                          env={**os.environ, "FLINK_CONF_DIR": str(tmp_path / "conf-jm"), "FLINK_LOG_DIR": str(tmp_path)},
                          capture_output=True, text=True, timeout=180)
     assert "sum=1001000" in run.stdout, run.stdout + run.stderr

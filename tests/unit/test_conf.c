@@ -191,6 +191,23 @@ static void legacy_lines_as_flink_reads_them(void **state)
         conf_free(&c);
 }
 
+static void line_formats_reject_invalid_utf8(void **state)
+{
+        static const char *const bad[] = { "k: \xb0\n", "k: \xc0\xaf\n", "k: \xed\xa0\x80\n", "k: \xf4\x90\x80\x80\n",
+                                           "ok: 1\nk\xff: v\n" };
+        struct conf c;
+        char err[256];
+        (void)state;
+        conf_init(&c);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                assert_int_equal(confyaml_parse_properties(&c, bad[i], CONF_SRC_ENV, NULL, NULL, err, sizeof err), -EINVAL);
+                assert_non_null(strstr(err, "not valid UTF-8"));
+        }
+        assert_int_equal(confyaml_parse_properties(&c, "k: \xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80\n", CONF_SRC_ENV, NULL,
+                                                   NULL, err, sizeof err), 0);
+        conf_free(&c);
+}
+
 static void properties_keep_inner_spaces(void **state)
 {
         struct conf c;
@@ -290,6 +307,7 @@ int main(void)
                 cmocka_unit_test(alias_bomb_depth_and_size_are_bounded),
                 cmocka_unit_test(duplicates_in_one_document_warn_and_last_wins),
                 cmocka_unit_test(legacy_lines_as_flink_reads_them),
+                cmocka_unit_test(line_formats_reject_invalid_utf8),
                 cmocka_unit_test(properties_keep_inner_spaces),
                 cmocka_unit_test(quoting_rule),
                 cmocka_unit_test(render_round_trips_every_value),
