@@ -110,7 +110,7 @@ test: deps
 	$(MAKE) test-integration
 	$(MAKE) test-asan
 
-bench: deps all helpers
+bench: deps all helpers flink-dist
 	$(PYTHON) bench/run.py
 
 # Keeps the download cache: make distclean removes it too.

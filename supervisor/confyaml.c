@@ -269,7 +269,9 @@ static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_so
                 if (!sep && l[strlen(l) - 1] == ':')
                         sep = l + strlen(l) - 1;
                 if (!sep) {
-                        snprintf(err, errlen, "%s line %lu: \"%.64s\" is not a setting: expected key: value", what, line, l);
+                        /* A broken line may still carry a secret: then it is not echoed. */
+                        snprintf(err, errlen, "%s line %lu: \"%.64s\" is not a setting: expected key: value", what, line,
+                                 conf_key_is_secret(l) ? "******" : l);
                         r = -EINVAL;
                         break;
                 }

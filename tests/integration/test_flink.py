@@ -278,3 +278,36 @@ def test_check_validates_the_flink_configuration(sup, fake_home):
     assert "configuration ok" in ok.stdout()
     bad = sup(["--check", "taskmanager"], {"FLINK_HOME": str(fake_home), "FLINK_PROPERTIES": "x"})
     assert bad.wait() == 2
+
+
+def test_appmaster_role_is_a_jobmanager(sup, tmp_path):
+    c = Cluster(sup, tmp_path)
+    s = sup(["appmaster"] + c.jm_args() + SMALL, flink_env(tmp_path, "am"))
+    c.taskmanager()
+    c.wait_registered()
+    assert "child=jobmanager" in s.log()
+    stop_and_check(s)
+
+
+def test_history_server_role_serves_its_web_port(sup, tmp_path):
+    port = free_port()
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    s = sup(["history-server", f"-Dhistoryserver.web.port={port}",
+             f"-Dhistoryserver.archive.fs.dir=file://{archive}"], flink_env(tmp_path, "hs"))
+    wait_for(lambda: rest(port, "/config"), timeout=120, interval=0.5, what="history server REST")
+    assert "child=history-server" in s.log()
+    stop_and_check(s)
+
+
+def test_standalone_job_role_runs_its_job_and_exits_0(sup, tmp_path):
+    c = Cluster(sup, tmp_path)
+    jar = compile_job(FLINK_HOME, tmp_path)
+    tm = c.taskmanager()
+    job = sup(["standalone-job", "--job-classname", "CountJob", "--jars", f"file://{jar}"]
+              + c.jm_args() + SMALL, flink_env(tmp_path, "job"))
+    # The application cluster ends itself when its job is done.
+    assert job.wait(timeout=180) == 0, job.log()
+    assert "sum=1001000" in job.stdout()
+    assert not java_pids(job.pid)
+    stop_and_check(tm)

@@ -223,6 +223,10 @@ static void properties_keep_inner_spaces(void **state)
         assert_int_equal(confyaml_parse_properties(&c, "ok: 1\nbroken line\n", CONF_SRC_ENV, NULL, NULL, err, sizeof err),
                          -EINVAL);
         assert_string_equal(err, "FLINK_PROPERTIES line 2: \"broken line\" is not a setting: expected key: value");
+        assert_int_equal(confyaml_parse_properties(&c, "s3.secret-key hunter2\n", CONF_SRC_ENV, NULL, NULL, err, sizeof err),
+                         -EINVAL);
+        assert_null(strstr(err, "hunter2"));
+        assert_non_null(strstr(err, "line 1: \"******\" is not a setting"));
         conf_free(&c);
 }
 
