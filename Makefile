@@ -8,11 +8,11 @@ Q          := $(if $(V),,@)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
               -Wvla -Wpointer-arith
-COMMON     := -std=gnu11 -D_GNU_SOURCE -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' $(WARN)
+COMMON     := -std=gnu11 -D_GNU_SOURCE -DTHREADED -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' $(WARN)
 HARDEN     := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 SANITIZE   := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS       := -pthread -lyaml
+LIBS       := -pthread -lyaml -lzookeeper_mt
 
 SRC        := $(wildcard supervisor/*.c)
 LIB_SRC    := $(filter-out supervisor/main.c,$(SRC))

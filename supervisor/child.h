@@ -58,6 +58,7 @@ struct child {
         int exit_code;            /* 0-255, 128+N for signal N */
         uint64_t started_ms;
         unsigned attempt;         /* backoff attempt since the last stable run */
+        bool restart_now;         /* stopped for a rolling restart: start again at once */
         struct loop_source exec_pipe;
         struct timer timer;
         struct crashloop crashes;

@@ -44,6 +44,14 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                         c.action = CLI_CHECK;
                 } else if (strcmp(a, "--print-config") == 0) {
                         c.action = CLI_PRINT_CONFIG;
+                } else if (strcmp(a, "--zk-push") == 0) {
+                        if (i + 1 >= argc) {
+                                snprintf(err, errlen, "missing FILE after --zk-push: expected --zk-push FILE");
+                                r = -EINVAL;
+                                goto fail;
+                        }
+                        c.action = CLI_ZK_PUSH;
+                        c.zk_push = argv[++i];
                 } else if (strcmp(a, "--") == 0) {
                         if (i + 1 >= argc) {
                                 snprintf(err, errlen, "missing command after \"--\": expected -- CMD [ARGS...]");
@@ -57,7 +65,7 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                                 goto fail;
                         c.defines[c.n_defines++] = argv[i] + 2;
                 } else if (a[0] == '-') {
-                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, --print-config, -Dkey=value, --", a);
+                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, --print-config, --zk-push FILE, -Dkey=value, --", a);
                         r = -EINVAL;
                         goto fail;
                 } else {

@@ -11,11 +11,12 @@
 
 #include "role.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK, CLI_PRINT_CONFIG };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK, CLI_PRINT_CONFIG, CLI_ZK_PUSH };
 
 struct cli {
         enum cli_action action;
         const char *role_arg;   /* the role named on the command line, or NULL */
+        const char *zk_push;    /* the FILE of --zk-push */
         char **cmd;             /* after "--": NULL-terminated, or NULL */
         char **defines;         /* "key=value" of each -D, in order */
         size_t n_defines;

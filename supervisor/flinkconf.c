@@ -69,6 +69,23 @@ static void drop_mesos_era_keys(struct conf *c, confyaml_warn_fn warn, void *war
         }
 }
 
+/* One variable configures both: with ZooKeeper HA and no quorum of its
+ * own, Flink uses FLINK_ZK_QUORUM's hosts, and its chroot as HA root. */
+static int default_ha_quorum(struct conf *c, const char *hosts, const char *chroot)
+{
+        const char *ha = conf_get(c, "high-availability.type");
+        int r = 0;
+
+        if (!ha)
+                ha = conf_get(c, "high-availability");
+        if (!ha || strcmp(ha, "zookeeper") != 0 || conf_get(c, "high-availability.zookeeper.quorum"))
+                return 0;
+        r = conf_set(c, "high-availability.zookeeper.quorum", hosts, CONF_SRC_ENV, 0);
+        if (r == 0 && chroot && *chroot && !conf_get(c, "high-availability.zookeeper.path.root"))
+                r = conf_set(c, "high-availability.zookeeper.path.root", chroot, CONF_SRC_ENV, 0);
+        return r;
+}
+
 int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml_warn_fn warn,
                     void *warn_data, char *err, size_t errlen)
 {
@@ -82,6 +99,15 @@ int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml
                             : confyaml_parse_standard(out, in->file_text, in->file_len, CONF_SRC_FILE, warn, warn_data, err, errlen);
                 r = prefixed(err, errlen, in->file_name, r);
         }
+        if (r == 0 && in->zk_text) {
+                r = confyaml_parse_standard(out, in->zk_text, in->zk_len, CONF_SRC_ZOOKEEPER, warn, warn_data, err, errlen);
+                r = prefixed(err, errlen, in->zk_name, r);
+        }
+        if (r == 0 && in->zk_role_text) {
+                r = confyaml_parse_standard(out, in->zk_role_text, in->zk_role_len, CONF_SRC_ZOOKEEPER, warn, warn_data,
+                                            err, errlen);
+                r = prefixed(err, errlen, in->zk_role_name, r);
+        }
         if (r == 0 && in->jm_rpc_address && *in->jm_rpc_address)
                 r = conf_set(out, "jobmanager.rpc.address", in->jm_rpc_address, CONF_SRC_ENV, 0);
         if (r == 0 && in->properties)
@@ -92,5 +118,7 @@ int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml
                 r = apply_defines(out, in->defines, in->n_defines, err, errlen);
         if (r == 0)
                 drop_mesos_era_keys(out, warn, warn_data);
+        if (r == 0 && in->zk_hosts)
+                r = default_ha_quorum(out, in->zk_hosts, in->zk_chroot);
         return r;
 }

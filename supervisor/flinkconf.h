@@ -2,8 +2,8 @@
  * Flink configuration. Pure: every input is a value, read by the caller.
  *
  * Layers, lowest first: built-in defaults < the distribution's conf file <
- * JOB_MANAGER_RPC_ADDRESS < FLINK_PROPERTIES < Mesos/Marathon task
- * environment < -Dkey=value arguments. */
+ * the ZooKeeper document < its role document < JOB_MANAGER_RPC_ADDRESS <
+ * FLINK_PROPERTIES < Mesos/Marathon task environment < -Dkey=value. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +20,14 @@ struct flinkconf_input {
         const char *file_text;        /* NULL when there is no conf file */
         size_t file_len;
         bool file_legacy;             /* flink-conf.yaml rather than config.yaml */
+        const char *zk_name;          /* the base znode, for messages */
+        const char *zk_text;          /* its document, or NULL */
+        size_t zk_len;
+        const char *zk_role_name;     /* the role znode */
+        const char *zk_role_text;     /* its document, or NULL */
+        size_t zk_role_len;
+        const char *zk_hosts;         /* FLINK_ZK_QUORUM's hosts: the HA quorum default */
+        const char *zk_chroot;        /* its chroot, or "" */
         const char *jm_rpc_address;   /* JOB_MANAGER_RPC_ADDRESS, or NULL */
         const char *properties;       /* FLINK_PROPERTIES, or NULL */
         char *const *defines;         /* "key=value" */

@@ -22,6 +22,7 @@ struct setting_row {
 static const char *const restart_choices[] = { "always", "on-failure", "never", NULL };
 static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
 static const char *const format_choices[] = { "text", "json", NULL };
+static const char *const on_change_choices[] = { "restart", "ignore", NULL };
 
 #define AT(field) offsetof(struct settings, field)
 
@@ -37,6 +38,12 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_LOG_FORMAT", SETTING_CHOICE, 0, 0, format_choices, "text", NULL, AT(log_format) },
         { "SUPERVISOR_USER", SETTING_STRING, 0, 0, NULL, "flink", "the user that runs Flink when started as root", AT(user) },
         { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.<pid>", "where the rendered Flink configuration goes", AT(conf_dir) },
+        { "FLINK_ZK_QUORUM", SETTING_STRING, 0, 0, NULL, "(none)", "host:port[,host:port...][/chroot]: config from ZooKeeper", AT(zk_quorum) },
+        { "FLINK_ZK_CONFIG_PATH", SETTING_STRING, 0, 0, NULL, "/flink/config", "the znode of the config document", AT(zk_path) },
+        { "FLINK_ZK_AUTH", SETTING_STRING, 0, 0, NULL, "(none)", "digest:user:password or @/path/to/file", AT(zk_auth) },
+        { "FLINK_ZK_CACHE_DIR", SETTING_STRING, 0, 0, NULL, "/var/cache/flink-supervisor", "where the last good documents are kept", AT(zk_cache_dir) },
+        { "FLINK_ZK_ON_CHANGE", SETTING_CHOICE, 0, 0, on_change_choices, "restart", NULL, AT(zk_on_change) },
+        { "FLINK_ZK_TIMEOUT", SETTING_INT, 1, 3600, NULL, "30", "seconds", AT(zk_timeout_s) },
 };
 
 #define N_ROWS (sizeof setting_rows / sizeof setting_rows[0])
@@ -141,7 +148,7 @@ void settings_describe(char *buf, size_t size)
         for (size_t i = 0; i < N_ROWS && len < size; i++) {
                 char expected[200];
                 describe_expected(&setting_rows[i], expected, sizeof expected);
-                len += (size_t)snprintf(buf + len, size - len, "  %-26s default %-10s %s\n",
+                len += (size_t)snprintf(buf + len, size - len, "  %-26s default %-12s %s\n",
                                         setting_rows[i].env, setting_rows[i].def, expected);
         }
 }

@@ -23,7 +23,15 @@ struct settings {
         long log_format;        /* enum log_format */
         const char *user;       /* borrowed from the environment; NULL = default */
         const char *conf_dir;   /* borrowed from the environment; NULL = default */
+        const char *zk_quorum;  /* FLINK_ZK_QUORUM; NULL: no ZooKeeper */
+        const char *zk_path;    /* FLINK_ZK_CONFIG_PATH; NULL = default */
+        const char *zk_auth;    /* FLINK_ZK_AUTH; a secret */
+        const char *zk_cache_dir;
+        long zk_on_change;      /* enum zk_on_change */
+        long zk_timeout_s;
 };
+
+enum zk_on_change { ZK_ON_CHANGE_RESTART, ZK_ON_CHANGE_IGNORE };
 
 typedef const char *(*settings_getenv_fn)(const char *name, void *data);
 /* Called once per invalid setting with a complete one-line message. */

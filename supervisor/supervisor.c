@@ -83,10 +83,12 @@ static void stop_child(struct sup *s, struct child *c, int signo)
                 break;
         case CHILD_IDLE:
         case CHILD_BACKOFF:
+                if (c->state == CHILD_IDLE)
+                        c->exit_code = 128 + signo;
+                log_info(c->state == CHILD_IDLE ? "child.never_started" : "child.stopped_in_backoff",
+                         LOG_STR("child", c->name), LOG_INT("code", c->exit_code));
                 timer_disarm(&c->timer);
                 apply(c, CHILD_EV_STOP);
-                log_info("child.stopped_in_backoff", LOG_STR("child", c->name),
-                         LOG_INT("code", c->exit_code));
                 child_final(s, c);
                 break;
         default:
@@ -160,6 +162,13 @@ static void child_gone(struct sup *s, struct child *c, int code, int signo)
                          LOG_INT("code", code), LOG_INT("ran_ms", ran_ms));
         c->pid = 0;
         apply(c, CHILD_EV_EXIT);
+        if (c->restart_now && !s->stopping && !c->exec_errno) {
+                c->restart_now = false;
+                apply(c, CHILD_EV_RESTART);
+                timer_arm_ms(&c->timer, 0);
+                return;
+        }
+        c->restart_now = false;
         if (s->stopping || c->exec_errno || !restart_wanted(s, c)) {
                 child_final(s, c);
                 return;
@@ -208,6 +217,45 @@ static void reap(struct sup *s)
         }
 }
 
+static void roll_next(struct sup *s)
+{
+        while (s->rolling < s->n_children) {
+                struct child *c = &s->children[s->rolling];
+                if (c->state == CHILD_RUNNING || c->state == CHILD_STARTING) {
+                        log_info("child.rolling_restart", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
+                        c->restart_now = true;
+                        stop_child(s, c, SIGTERM);
+                        return;
+                }
+                s->rolling++;
+        }
+        s->rolling = SIZE_MAX;
+        if (s->roll_again) {
+                s->roll_again = false;
+                sup_rolling_restart(s);
+        }
+}
+
+void sup_rolling_restart(struct sup *s)
+{
+        if (!s->started || s->stopping)
+                return;
+        if (s->rolling != SIZE_MAX) {
+                s->roll_again = true;
+                return;
+        }
+        s->rolling = 0;
+        roll_next(s);
+}
+
+void sup_finish(struct sup *s, int code)
+{
+        s->exit_code = code;
+        stop_all(s, SIGTERM, "finish");
+        if (all_final(s))
+                loop_quit(&s->loop);
+}
+
 static void on_exec_status(struct loop_source *src, uint32_t events)
 {
         struct child *c = container_of(src, struct child, exec_pipe);
@@ -222,6 +270,10 @@ static void on_exec_status(struct loop_source *src, uint32_t events)
         if (c->state == CHILD_STARTING || c->state == CHILD_STOPPING)
                 apply(c, CHILD_EV_EXEC_OK);
         log_debug("child.running", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
+        if (s->rolling < s->n_children && &s->children[s->rolling] == c && c->state == CHILD_RUNNING && !c->restart_now) {
+                s->rolling++;
+                roll_next(s);
+        }
 }
 
 static void child_spawn_now(struct sup *s, struct child *c)
@@ -291,6 +343,7 @@ int sup_init(struct sup *s, const struct settings *set)
         memset(s, 0, sizeof *s);
         s->set = *set;
         s->exit_code = -1;
+        s->rolling = SIZE_MAX;
         s->loop.epfd = -1;
         s->signals.fd = -1;
         s->mailbox.src.fd = -1;
@@ -339,14 +392,23 @@ int sup_add_child(struct sup *s, const char *name, char *const *argv, char *cons
         return timer_open(&c->timer, &s->loop, on_timer);
 }
 
-int sup_run(struct sup *s)
+void sup_start(struct sup *s)
+{
+        if (s->started || s->stopping)
+                return;
+        s->started = true;
+        for (size_t i = 0; i < s->n_children; i++)
+                child_spawn_now(s, &s->children[i]);
+}
+
+int sup_run(struct sup *s, bool start)
 {
         int r;
 
         log_info("supervisor.started", LOG_INT("pid", getpid()), LOG_STR("pid1", s->pid1 ? "true" : "false"),
                  LOG_INT("children", s->n_children));
-        for (size_t i = 0; i < s->n_children; i++)
-                child_spawn_now(s, &s->children[i]);
+        if (start)
+                sup_start(s);
         r = loop_run(&s->loop);
         if (r < 0) {
                 log_error("supervisor.loop_failed", LOG_STR("error", strerror(-r)));

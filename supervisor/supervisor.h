@@ -37,6 +37,9 @@ struct sup {
         int exit_code;          /* -1 until the first child ends for good */
         uint64_t rng;
         bool pid1;
+        bool started;           /* the children were started */
+        size_t rolling;         /* child being restarted in a rolling restart; SIZE_MAX: none */
+        bool roll_again;        /* a rolling restart was asked for during one */
         uint64_t orphans_reaped;
 };
 
@@ -47,7 +50,15 @@ int sup_init(struct sup *s, const struct settings *set);
  * (creds NULL: the child runs as the supervisor's user). */
 int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
                   const struct child_creds *creds);
-/* Starts every child and runs until all have ended for good; returns the
- * supervisor's exit code. */
-int sup_run(struct sup *s);
+/* Runs the loop until every child has ended for good; returns the exit
+ * code. With start false the children wait for sup_start (their config may
+ * still be coming); the loop already serves signals meanwhile. */
+int sup_run(struct sup *s, bool start);
+void sup_start(struct sup *s);
+/* Restarts the children one after the other, each stopped gracefully and
+ * started again at once, the next one once the previous runs. Restarts
+ * like these count neither as crashes nor for the backoff. */
+void sup_rolling_restart(struct sup *s);
+/* Ends the supervisor with code: stops whatever runs, as for SIGTERM. */
+void sup_finish(struct sup *s, int code);
 void sup_close(struct sup *s);

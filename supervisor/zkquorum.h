@@ -1,0 +1,23 @@
+/* zkquorum: FLINK_ZK_QUORUM, FLINK_ZK_CONFIG_PATH and FLINK_ZK_AUTH values.
+ * Pure: validation and splitting only. */
+#pragma once
+
+#include <stddef.h>
+
+struct zkquorum {
+        char hosts[1024];   /* "host:port,host:port" */
+        char chroot[512];   /* "" or "/a/b" */
+};
+
+/* "host:port[,host:port...][/chroot]": every host non-empty, every port
+ * 1-65535, a chroot of non-empty segments with no trailing '/'. Returns 0
+ * or -EINVAL with one line in err. */
+int zkquorum_parse(const char *value, struct zkquorum *ret, char *err, size_t errlen);
+
+/* A znode path: starts with '/', no empty segment, no trailing '/', at
+ * most 400 bytes. Returns 0 or -EINVAL with one line in err naming var. */
+int zkquorum_check_path(const char *var, const char *path, char *err, size_t errlen);
+
+/* "digest:user:password" into "user:password" (the credential ZooKeeper's
+ * digest scheme takes). Returns 0 or -EINVAL; err never holds the password. */
+int zkquorum_parse_auth(const char *value, char *cred, size_t credlen, char *err, size_t errlen);
