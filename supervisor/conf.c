@@ -2,6 +2,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +16,8 @@ void conf_init(struct conf *c)
 {
         c->entries = NULL;
         c->n = c->cap = 0;
+        c->slots = NULL;
+        c->n_slots = 0;
 }
 
 void conf_free(struct conf *c)
@@ -24,15 +27,50 @@ void conf_free(struct conf *c)
                 free(c->entries[i].value);
         }
         free(c->entries);
+        free(c->slots);
         conf_init(c);
+}
+
+/* FNV-1a */
+static size_t hash(const char *key)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (; *key; key++)
+                h = (h ^ (unsigned char)*key) * 0x100000001b3ull;
+        return (size_t)h;
+}
+
+/* The slot that holds key, or the empty slot where it would go. */
+static size_t *slot_of(const struct conf *c, const char *key)
+{
+        size_t mask = c->n_slots - 1;
+        for (size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+                size_t *slot = &c->slots[i];
+                if (*slot == 0 || strcmp(c->entries[*slot - 1].key, key) == 0)
+                        return slot;
+        }
+}
+
+static int reindex(struct conf *c, size_t n_slots)
+{
+        size_t *slots = calloc(n_slots, sizeof *slots);
+
+        if (!slots)
+                return -ENOMEM;
+        free(c->slots);
+        c->slots = slots;
+        c->n_slots = n_slots;
+        for (size_t i = 0; i < c->n; i++)
+                *slot_of(c, c->entries[i].key) = i + 1;
+        return 0;
 }
 
 static struct conf_entry *find(const struct conf *c, const char *key)
 {
-        for (size_t i = 0; i < c->n; i++)
-                if (strcmp(c->entries[i].key, key) == 0)
-                        return &c->entries[i];
-        return NULL;
+        if (c->n == 0)
+                return NULL;
+        size_t *slot = slot_of(c, key);
+        return *slot ? &c->entries[*slot - 1] : NULL;
 }
 
 const struct conf_entry *conf_find(const struct conf *c, const char *key)
@@ -80,6 +118,9 @@ int conf_set(struct conf *c, const char *key, const char *value, enum conf_sourc
         e->source = source;
         e->flags = flags;
         c->n++;
+        if (c->n * 2 >= c->n_slots)
+                return reindex(c, c->n_slots ? c->n_slots * 2 : 64);
+        *slot_of(c, e->key) = c->n;
         return 0;
 }
 
@@ -103,7 +144,8 @@ int conf_remove(struct conf *c, const char *key)
         free(e->value);
         memmove(e, e + 1, (size_t)(&c->entries[c->n] - (e + 1)) * sizeof *e);
         c->n--;
-        return 0;
+        /* Removal shifts the entries after it: rare, so simply reindex. */
+        return reindex(c, c->n_slots);
 }
 
 const char *conf_source_name(enum conf_source source)

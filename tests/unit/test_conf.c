@@ -48,6 +48,31 @@ static void map_keeps_order_and_provenance(void **state)
         conf_free(&c);
 }
 
+static void many_keys_stay_findable_through_growth_and_removal(void **state)
+{
+        struct conf c;
+        char key[32], value[32];
+        (void)state;
+        conf_init(&c);
+        for (int i = 0; i < 100000; i++) {
+                snprintf(key, sizeof key, "k.%d", i);
+                snprintf(value, sizeof value, "%d", i);
+                assert_int_equal(conf_set(&c, key, value, CONF_SRC_FILE, 0), 0);
+        }
+        assert_int_equal(conf_remove(&c, "k.500"), 0);
+        for (int i = 0; i < 100000; i += 997) {
+                snprintf(key, sizeof key, "k.%d", i);
+                snprintf(value, sizeof value, "%d", i);
+                if (i == 500)
+                        assert_null(conf_get(&c, key));
+                else
+                        assert_string_equal(conf_get(&c, key), value);
+        }
+        assert_int_equal(c.n, 99999);
+        assert_string_equal(c.entries[500].key, "k.501"); /* order kept */
+        conf_free(&c);
+}
+
 static void set_default_respects_explicit_layers(void **state)
 {
         struct conf c;
@@ -304,6 +329,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(map_keeps_order_and_provenance),
+                cmocka_unit_test(many_keys_stay_findable_through_growth_and_removal),
                 cmocka_unit_test(set_default_respects_explicit_layers),
                 cmocka_unit_test(secrets_follow_flinks_rule),
                 cmocka_unit_test(standard_yaml_nested_and_flat),
