@@ -311,3 +311,52 @@ def test_standalone_job_role_runs_its_job_and_exits_0(sup, tmp_path):
     assert "sum=1001000" in job.stdout()
     assert not java_pids(job.pid)
     stop_and_check(tm)
+
+
+def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
+    from zkserver import ZooKeeper
+    zk = ZooKeeper(tmp_path).start()
+    client = zk.client()
+    try:
+        client.ensure_path("/flink/config")
+        # One document and one variable (FLINK_ZK_QUORUM) configure HA for everyone.
+        client.set("/flink/config", (f"high-availability.type: zookeeper\n"
+                                     f"high-availability.storageDir: file://{tmp_path}/ha\n"
+                                     f"high-availability.cluster-id: e2e\n"
+                                     f"high-availability.zookeeper.client.session-timeout: 4000\n"
+                                     f"high-availability.zookeeper.client.connection-timeout: 4000\n").encode())
+        # A killed JobManager stays down for the test: the standby must take over.
+        env = {"FLINK_ZK_QUORUM": zk.hosts, "FLINK_ZK_CACHE_DIR": str(tmp_path / "cache"),
+               "SUPERVISOR_BACKOFF_MIN_MS": "600000", "SUPERVISOR_BACKOFF_MAX_MS": "600000"}
+        a, b = Cluster(sup, tmp_path / "a"), Cluster(sup, tmp_path / "b")
+        for c in (a, b):
+            c.tmp.mkdir()
+        jms = {a.rest: a.jobmanager(**env), b.rest: b.jobmanager(**env)}
+        tm = a.taskmanager("-Dtaskmanager.resource-id=tm-ha", **env)
+
+        def leading():
+            """The cluster whose REST address Flink published as the leader's."""
+            try:
+                info = client.get("/flink/e2e/leader/rest_server/connection_info")[0]
+            except Exception:
+                return None
+            return next((c for c in (a, b) if f"localhost:{c.rest}".encode() in info), None)
+
+        def registered_with(c):
+            return leading() is c and any(t["id"] == "tm-ha" for t in c.taskmanagers())
+
+        first = wait_for(lambda: leading(), timeout=120, interval=0.5, what="a leader")
+        wait_for(lambda: registered_with(first), timeout=120, interval=0.5, what="the TaskManager registered")
+        standby = b if first is a else a
+        (jvm,) = java_pids(jms[first.rest].pid)
+        os.kill(jvm, signal.SIGKILL)
+        wait_for(lambda: registered_with(standby), timeout=120, interval=0.5,
+                 what="the standby leading with the TaskManager registered to it")
+        assert not java_pids(jms[first.rest].pid), "the killed JobManager came back during the test"
+        for s in (tm, jms[standby.rest]):
+            stop_and_check(s)
+        jms[first.rest].signal(signal.SIGTERM)
+        assert jms[first.rest].wait(30) == 128 + signal.SIGKILL  # its last run ended by SIGKILL
+    finally:
+        client.stop()
+        zk.stop()
