@@ -1,8 +1,6 @@
 """A real ZooKeeper server (Debian's zookeeper package) for the tests: its
 own free loopback port and temporary data directory, stopped at the end,
-also when the test failed. SIGSTOP/SIGCONT pause it (session expiry)."""
-import os
-import signal
+also when the test failed."""
 import socket
 import subprocess
 import time
@@ -55,16 +53,9 @@ class ZooKeeper:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
             self.proc.kill()
             self.proc.wait()
         self.proc = None
-
-    def pause(self):
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self):
-        os.kill(self.proc.pid, signal.SIGCONT)
 
     def client(self, auth=None):
         k = KazooClient(hosts=self.hosts, timeout=5, auth_data=auth)
