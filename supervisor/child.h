@@ -59,6 +59,8 @@ struct child {
         uint64_t started_ms;
         unsigned attempt;         /* backoff attempt since the last stable run */
         bool restart_now;         /* stopped for a rolling restart: start again at once */
+        uint64_t starts;          /* processes started, for restart counts */
+        uint64_t exits;
         struct loop_source exec_pipe;
         struct timer timer;
         struct crashloop crashes;

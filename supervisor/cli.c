@@ -42,6 +42,8 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                         c.action = CLI_VERSION;
                 } else if (strcmp(a, "--check") == 0) {
                         c.action = CLI_CHECK;
+                } else if (strcmp(a, "--probe") == 0) {
+                        c.action = CLI_PROBE;
                 } else if (strcmp(a, "--print-config") == 0) {
                         c.action = CLI_PRINT_CONFIG;
                 } else if (strcmp(a, "--zk-push") == 0) {
@@ -65,7 +67,7 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                                 goto fail;
                         c.defines[c.n_defines++] = argv[i] + 2;
                 } else if (a[0] == '-') {
-                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, --print-config, --zk-push FILE, -Dkey=value, --", a);
+                        snprintf(err, errlen, "unknown option \"%.64s\": expected one of -h, --help, -V, --version, --check, --print-config, --zk-push FILE, --probe, -Dkey=value, --", a);
                         r = -EINVAL;
                         goto fail;
                 } else {

@@ -11,7 +11,7 @@
 
 #include "role.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK, CLI_PRINT_CONFIG, CLI_ZK_PUSH };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CHECK, CLI_PRINT_CONFIG, CLI_ZK_PUSH, CLI_PROBE };
 
 struct cli {
         enum cli_action action;

@@ -18,13 +18,21 @@ int loop_add(struct loop *l, struct loop_source *src, uint32_t events)
         return epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0 ? -errno : 0;
 }
 
-void loop_remove(struct loop *l, struct loop_source *src)
+void loop_detach(struct loop *l, struct loop_source *src)
 {
         if (src->fd < 0)
                 return;
         epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL);
-        close(src->fd);
         src->fd = -1;
+}
+
+void loop_remove(struct loop *l, struct loop_source *src)
+{
+        int fd = src->fd;
+
+        loop_detach(l, src);
+        if (fd >= 0)
+                close(fd);
 }
 
 int loop_run(struct loop *l)

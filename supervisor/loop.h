@@ -30,6 +30,8 @@ int loop_open(struct loop *l);
 int loop_add(struct loop *l, struct loop_source *src, uint32_t events);
 /* Unregisters src and closes its fd; src->fd becomes -1. */
 void loop_remove(struct loop *l, struct loop_source *src);
+/* Unregisters src whose fd belongs to someone else; src->fd becomes -1. */
+void loop_detach(struct loop *l, struct loop_source *src);
 /* Dispatches events until loop_quit; returns 0 or -errno. */
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l);

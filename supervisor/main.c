@@ -51,6 +51,8 @@ static void print_help(void)
                "                  exit 0 or 2\n"
                "  --print-config  print the effective Flink configuration (secrets masked, each\n"
                "                  key with its source) and exit\n"
+               "  --probe         ask the running supervisor's /health: exit 0 when healthy,\n"
+               "                  1 otherwise (for Docker's HEALTHCHECK)\n"
                "  --zk-push FILE  validate a YAML config document and write it to\n"
                "                  FLINK_ZK_CONFIG_PATH in FLINK_ZK_QUORUM, then exit\n"
                "  -Dkey=value     a Flink setting (roles only)\n"
@@ -110,11 +112,21 @@ static int pick_role(const struct cli *cli, enum role *ret)
 
 static int supervise_command(const struct settings *set, char *const *cmd)
 {
+        char err[256], hostname[256] = "";
         struct sup sup;
-        int r = sup_init(&sup, set);
+        uint16_t port;
+        int r;
 
+        gethostname(hostname, sizeof hostname - 1);
+        if (health_port(set->health_port, environ, hostname, &port, err, sizeof err) < 0) {
+                fprintf(stderr, "flink-supervisor: %s\n", err);
+                return EXIT_USAGE;
+        }
+        r = sup_init(&sup, set);
         if (r >= 0)
                 r = sup_add_child(&sup, "main", cmd, NULL, NULL);
+        if (r >= 0)
+                sup_serve_health(&sup, port, NULL, NULL);
         if (r < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
                 sup_close(&sup);
@@ -136,6 +148,16 @@ static int run(struct cli *cli)
         log_setup((enum log_level)set.log_level, (enum log_format)set.log_format);
         if (cli->action == CLI_ZK_PUSH)
                 return zkpush_run(&set, cli->zk_push);
+        if (cli->action == CLI_PROBE) {
+                char err[256], hostname[256] = "";
+                uint16_t port;
+                gethostname(hostname, sizeof hostname - 1);
+                if (health_port(set.health_port, environ, hostname, &port, err, sizeof err) < 0) {
+                        fprintf(stderr, "flink-supervisor: %s\n", err);
+                        return EXIT_USAGE;
+                }
+                return port ? health_probe(port) : 1;
+        }
         if (!cli->cmd) {
                 if ((r = pick_role(cli, &role)) != 0)
                         return r;

@@ -92,6 +92,23 @@ static bool is_bridge(const struct mesos_env *env)
                  (strncmp(host, env->hostname, n) == 0 && env->hostname[n] == '\0'));
 }
 
+int mesos_bind_port(const struct mesos_env *env, const char *name, long *ret, char *err, size_t errlen)
+{
+        char var[32];
+        const char *value;
+        long host_port;
+        int r;
+
+        snprintf(var, sizeof var, "PORT_%s", name);
+        value = env_get(env, var);
+        if (!value)
+                return -ENOENT;
+        if ((r = parse_port(var, value, &host_port, err, errlen)) < 0)
+                return r;
+        *ret = is_bridge(env) ? container_port_of(env, host_port) : host_port;
+        return 0;
+}
+
 static int set_num(struct conf *c, const char *key, long v)
 {
         char buf[24];

@@ -23,6 +23,11 @@ struct mesos_env {
         uint64_t cgroup_limit_mb;  /* 0 when unknown or unlimited */
 };
 
+/* The port to bind for the Marathon port named name ("HEALTH" for
+ * PORT_HEALTH): the container port in BRIDGE networking, else the host
+ * port. Returns 0, -ENOENT when there is no such port, or -EINVAL. */
+int mesos_bind_port(const struct mesos_env *env, const char *name, long *ret, char *err, size_t errlen);
+
 /* Returns 0, -EINVAL with a one-line reason in err, or -ENOMEM. */
 int mesos_apply(struct conf *c, enum role role, const struct mesos_env *env, confyaml_warn_fn warn,
                 void *warn_data, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 #include "confyaml.h"
 #include "flinkconf.h"
 #include "flinkhome.h"
+#include "health.h"
 #include "launch.h"
 #include "log.h"
 #include "supervisor.h"
@@ -52,6 +53,9 @@ struct runner {
         bool have_good;
         struct zk_doc next[2];    /* valid documents waiting for the debounce */
         bool zk_error;            /* the last read was refused */
+        bool zk_connected;
+        uint64_t rejections, changes;
+        uint16_t health_port;
 };
 
 static void config_warning(const char *message, void *data)
@@ -190,6 +194,7 @@ static void on_docs(struct zk *zk, const struct zk_doc *base, const struct zk_do
         (void)zk;
         r->zk_error = false;
         if (build(r, docs, &c, err, sizeof err) < 0) {
+                r->rejections++;
                 log_error("zk.document_rejected", LOG_STR("error", err), LOG_INT("version", base->version),
                           LOG_INT("role_version", role->version),
                           LOG_STR("kept", r->have_good ? "the last good configuration" : "nothing"));
@@ -225,8 +230,13 @@ static void on_debounce(struct timer *t)
         struct conf c;
         char err[768], *text;
 
-        if (build(r, r->next, &c, err, sizeof err) < 0 || render(&c, &text) < 0) {
+        if (build(r, r->next, &c, err, sizeof err) < 0) {
+                r->rejections++;
                 log_error("zk.document_rejected", LOG_STR("error", err));
+                return;
+        }
+        if (render(&c, &text) < 0) {
+                conf_free(&c);
                 return;
         }
         if (r->applied && strcmp(text, r->applied) == 0) {
@@ -234,6 +244,7 @@ static void on_debounce(struct timer *t)
         } else if (r->set->zk_on_change == ZK_ON_CHANGE_IGNORE) {
                 log_warn("zk.change_ignored", LOG_STR("setting", "FLINK_ZK_ON_CHANGE=ignore"));
         } else if (apply(r, &c) == 0) {
+                r->changes++;
                 log_info("zk.change_applied", LOG_STR("action", "rolling restart"));
                 sup_rolling_restart(&r->sup);
         }
@@ -259,9 +270,21 @@ static void on_failed(struct zk *zk, const char *path, int rc, void *data)
 
 static void on_session(struct zk *zk, const char *what, void *data)
 {
+        struct runner *r = data;
+
         (void)zk;
-        (void)data;
+        r->zk_connected = strcmp(what, "connected") == 0;
         log_info("zk.session", LOG_STR("state", what));
+}
+
+static void snapshot_zk(struct report_snapshot *out, void *data)
+{
+        struct runner *r = data;
+
+        out->zk_enabled = r->use_zk;
+        out->zk_connected = r->zk_connected;
+        out->config_rejections = r->rejections;
+        out->config_changes_applied = r->changes;
 }
 
 static const struct zk_ops runner_zk_ops = { .docs = on_docs, .failed = on_failed, .session = on_session };
@@ -374,6 +397,8 @@ static int prepare(struct runner *r, char *err, size_t errlen)
         r->use_zk = r->set->zk_quorum != NULL;
         if (r->use_zk && (rc = zk_prepare(r, err, errlen)) < 0)
                 return rc;
+        if ((rc = health_port(r->set->health_port, environ, r->hostname, &r->health_port, err, errlen)) < 0)
+                return rc;
         rc = user_resolve(r->set->user, &r->creds, err, (unsigned)errlen);
         if (rc < 0)
                 return rc;
@@ -416,6 +441,8 @@ static int supervise(struct runner *r)
                                    r->have_creds ? &r->creds : NULL);
         if (rc >= 0 && r->use_zk)
                 rc = zk_start(r);
+        if (rc >= 0 && r->cli->action == CLI_RUN)
+                sup_serve_health(&r->sup, r->health_port, snapshot_zk, r);
         if (rc < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-rc)));
                 return EXIT_SUPERVISOR_FAILED;

@@ -23,6 +23,7 @@ struct settings {
         long log_format;        /* enum log_format */
         const char *user;       /* borrowed from the environment; NULL = default */
         const char *conf_dir;   /* borrowed from the environment; NULL = default */
+        const char *health_port;/* parsed by health_port(); NULL = default */
         const char *zk_quorum;  /* FLINK_ZK_QUORUM; NULL: no ZooKeeper */
         const char *zk_path;    /* FLINK_ZK_CONFIG_PATH; NULL = default */
         const char *zk_auth;    /* FLINK_ZK_AUTH; a secret */

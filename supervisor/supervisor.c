@@ -152,6 +152,7 @@ static void child_gone(struct sup *s, struct child *c, int code, int signo)
         char buf[16];
 
         c->exit_code = code;
+        c->exits++;
         timer_disarm(&c->timer);
         if (signo)
                 log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
@@ -280,6 +281,7 @@ static void child_spawn_now(struct sup *s, struct child *c)
 {
         int r = child_spawn(c, &s->saved);
 
+        c->starts++;
         apply(c, CHILD_EV_SPAWN);
         c->started_ms = timer_now_ms();
         if (r < 0) {
@@ -348,6 +350,7 @@ int sup_init(struct sup *s, const struct settings *set)
         s->signals.fd = -1;
         s->mailbox.src.fd = -1;
         s->pid1 = getpid() == 1;
+        s->started_ms = timer_now_ms();
         if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
                 s->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
         /* Not PID 1: orphans of our children must still come to us. */
@@ -392,6 +395,51 @@ int sup_add_child(struct sup *s, const char *name, char *const *argv, char *cons
         return timer_open(&c->timer, &s->loop, on_timer);
 }
 
+void sup_snapshot(struct sup *s, struct report_snapshot *out)
+{
+        out->healthy = out->ready = s->n_children > 0;
+        out->uptime_s = (timer_now_ms() - s->started_ms) / 1000u;
+        out->orphans_reaped = s->orphans_reaped;
+        out->n_children = s->n_children;
+        for (size_t i = 0; i < s->n_children; i++) {
+                const struct child *c = &s->children[i];
+                bool running = c->state == CHILD_RUNNING;
+                out->children[i] = (struct report_child){ .name = c->name, .state = child_state_name(c->state),
+                                                          .pid = running ? (int)c->pid : 0,
+                                                          .restarts = c->starts > 1 ? c->starts - 1 : 0,
+                                                          .last_code = c->exits ? c->exit_code : -1 };
+                if (!running)
+                        out->healthy = out->ready = false;
+        }
+}
+
+static void health_snapshot(struct report_snapshot *out, void *data)
+{
+        struct sup *s = data;
+
+        sup_snapshot(s, out);
+        if (s->snapshot_extra)
+                s->snapshot_extra(out, s->snapshot_data);
+}
+
+void sup_serve_health(struct sup *s, uint16_t port, health_snapshot_fn extra, void *data)
+{
+        int r;
+
+        s->snapshot_extra = extra;
+        s->snapshot_data = data;
+        if (port == 0)
+                return;
+        r = health_open(&s->health, &s->loop, port, health_snapshot, s);
+        if (r < 0) {
+                log_error("health.unavailable", LOG_INT("port", port), LOG_STR("error", strerror(-r)),
+                          LOG_STR("meaning", "no health endpoint; the children run regardless"));
+                return;
+        }
+        s->health_on = true;
+        log_info("health.serving", LOG_INT("port", port));
+}
+
 void sup_start(struct sup *s)
 {
         if (s->started || s->stopping)
@@ -424,6 +472,9 @@ int sup_run(struct sup *s, bool start)
 
 void sup_close(struct sup *s)
 {
+        if (s->health_on)
+                health_close(&s->health);
+        s->health_on = false;
         for (size_t i = 0; i < s->n_children; i++) {
                 struct child *c = &s->children[i];
                 loop_remove(&s->loop, &c->exec_pipe);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "child.h"
+#include "health.h"
 #include "loop.h"
 #include "mailbox.h"
 #include "settings.h"
@@ -41,6 +42,11 @@ struct sup {
         size_t rolling;         /* child being restarted in a rolling restart; SIZE_MAX: none */
         bool roll_again;        /* a rolling restart was asked for during one */
         uint64_t orphans_reaped;
+        uint64_t started_ms;
+        struct health health;
+        bool health_on;
+        health_snapshot_fn snapshot_extra;  /* adds what the owner knows (ZooKeeper) */
+        void *snapshot_data;
 };
 
 /* Sets up the loop, signals and mailbox; becomes a child subreaper unless
@@ -59,6 +65,14 @@ void sup_start(struct sup *s);
  * started again at once, the next one once the previous runs. Restarts
  * like these count neither as crashes nor for the backoff. */
 void sup_rolling_restart(struct sup *s);
+/* Serves /health, /ready and /metrics on port; extra (may be NULL) adds to
+ * each snapshot. A port that cannot be bound is logged and skipped: the
+ * children run regardless. */
+void sup_serve_health(struct sup *s, uint16_t port, health_snapshot_fn extra, void *data);
+/* The supervisor's part of a snapshot: healthy and ready while every child
+ * runs. */
+void sup_snapshot(struct sup *s, struct report_snapshot *out);
+
 /* Ends the supervisor with code: stops whatever runs, as for SIGTERM. */
 void sup_finish(struct sup *s, int code);
 void sup_close(struct sup *s);

@@ -86,7 +86,9 @@ class Supervisor:
         self.tmp = tmp_path
         self.out_path = tmp_path / f"out.{id(self)}"
         self.err_path = tmp_path / f"err.{id(self)}"
-        full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # The health endpoint is off unless a test asks for it: supervisors
+        # running side by side would otherwise contend for port 8558.
+        full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SUPERVISOR_HEALTH_PORT": "0"}
         full_env.update(env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen((prefix or []) + [str(BIN)] + list(args), env=full_env,

@@ -22,18 +22,28 @@ def plain_binary(monkeypatch):
 
 
 def test_restart_forward_stop_escalate_under_valgrind(sup, tmp_path):
+    from test_health import get
+    from test_flink import free_port
+    port = free_port()
     out = tmp_path / "rec"
     # A child that fails once, then records signals and ignores TERM: covers
     # spawn, exit, backoff, restart, forwarding, stop and the SIGKILL deadline.
     script = (f'if [ -e {tmp_path}/once ]; then exec {TESTCHILD} record {out} ignore; fi; '
               f'touch {tmp_path}/once; exit 3')
     s = sup(["--", "sh", "-c", script],
-            {"SUPERVISOR_BACKOFF_MIN_MS": "50", "SUPERVISOR_STOP_TIMEOUT": "1"}, prefix=VALGRIND)
+            {"SUPERVISOR_BACKOFF_MIN_MS": "50", "SUPERVISOR_STOP_TIMEOUT": "1", "SUPERVISOR_HEALTH_PORT": str(port)},
+            prefix=VALGRIND)
     wait_for(lambda: out.exists() and "ready" in out.read_text(), timeout=30, what="child ready")
+    # The health endpoint too: requests, a 404, and a connection left open at exit.
+    wait_for(lambda: get(port, "/health")[0] == 200, timeout=30, what="healthy")
+    assert get(port, "/metrics")[0] == 200 and get(port, "/nope")[0] == 404
+    import socket
+    lingering = socket.create_connection(("127.0.0.1", port))
     s.signal(signal.SIGUSR1)
     wait_for(lambda: signal.SIGUSR1 in signal_numbers(out), timeout=10, what="USR1 forwarded")
     s.signal(signal.SIGTERM)
     code = s.wait(timeout=30)
+    lingering.close()
     log = s.log()
     assert code == 128 + signal.SIGKILL, log
     assert "ERROR SUMMARY: 0 errors" in log, log

@@ -1,0 +1,35 @@
+/* report: the bodies of /health, /ready and /metrics, rendered from a
+ * snapshot of the supervisor's state. Pure. Nothing in a snapshot is a
+ * setting or a secret, so nothing of the configuration can leak here. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPORT_MAX_CHILDREN 2
+
+struct report_child {
+        const char *name;
+        const char *state;      /* child_state_name() */
+        int pid;                /* 0 when not running */
+        uint64_t restarts;
+        int last_code;          /* -1 before the first exit */
+};
+
+struct report_snapshot {
+        bool healthy;
+        bool ready;
+        size_t n_children;
+        struct report_child children[REPORT_MAX_CHILDREN];
+        uint64_t uptime_s;
+        uint64_t orphans_reaped;
+        bool zk_enabled;
+        bool zk_connected;
+        uint64_t config_rejections;
+        uint64_t config_changes_applied;
+};
+
+/* Return the length written (truncated to fit, NUL-terminated). */
+size_t report_health_json(const struct report_snapshot *s, bool readiness, char *buf, size_t size);
+size_t report_metrics(const struct report_snapshot *s, char *buf, size_t size);
