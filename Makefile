@@ -28,9 +28,11 @@ FLINK_VERSION ?= 1.20.5
 # The 2.x release the end-to-end tests also run against.
 FLINK2_VERSION ?= 2.1.1
 FUZZ_SECONDS ?= 60
+IMAGE      ?= flink-appliance:latest
+BASE_TAG   ?= flink-appliance-base:bookworm
 FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
 
-.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz test test-integration test-asan bench clean distclean
+.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image test test-integration test-asan bench clean distclean
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -77,6 +79,13 @@ flink-dist: deps
 
 flink-dist-2: deps
 	@images/flink-dist.sh $(BUILD)/flink-$(FLINK2_VERSION) $(BUILD)/cache $(FLINK2_VERSION)
+
+# The appliance image. The base is pulled, or made by debootstrap when no
+# registry is reachable (cached in build/base).
+image: deps flink-dist
+	@images/base-image.sh $(BASE_TAG) $(BUILD)/base
+	docker build -q --build-arg BASE_IMAGE=$(BASE_TAG) --build-arg FLINK_VERSION=$(FLINK_VERSION) -t $(IMAGE) .
+	@docker image inspect -f 'image: {{index .RepoTags 0}} {{.Size}} bytes' $(IMAGE)
 
 # libFuzzer over every configuration parser, for FUZZ_SECONDS; the seeds in
 # tests/fuzz/corpus stay as they are, new inputs go to build/fuzz/corpus.

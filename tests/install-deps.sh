@@ -8,7 +8,7 @@ libcurl4-openssl-dev libjansson-dev libyaml-dev libzookeeper-mt-dev libmicrohttp
 libsystemd-dev libcmocka-dev valgrind tini dumb-init hyperfine
 python3 python3-pytest util-linux procps
 openjdk-17-jre-headless openjdk-17-jdk-headless curl clang libclang-rt-14-dev
-zookeeper python3-kazoo"
+zookeeper python3-kazoo debootstrap"
 
 missing=""
 for p in $packages; do
