@@ -32,7 +32,7 @@ IMAGE      ?= flink-appliance:latest
 BASE_TAG   ?= flink-appliance-base:bookworm
 FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
 
-.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image test test-integration test-asan bench clean distclean
+.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image test-system test test-integration test-asan bench clean distclean
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -107,6 +107,10 @@ unit: $(UNIT_BIN)
 test-integration: all helpers flink-dist flink-dist-2
 	$(PYTHON) -m pytest -q tests/integration
 
+# The image under the real Docker engine (and, with it, the compose cluster).
+test-system: image
+	$(PYTHON) -m pytest -q tests/system
+
 test-asan: asan helpers flink-dist flink-dist-2
 	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor $(PYTHON) -m pytest -q tests/integration \
 	    --ignore=tests/integration/test_valgrind.py
@@ -118,6 +122,7 @@ test: deps
 	$(MAKE) fuzz
 	$(MAKE) test-integration
 	$(MAKE) test-asan
+	$(MAKE) test-system
 
 bench: deps all helpers flink-dist
 	$(PYTHON) bench/run.py

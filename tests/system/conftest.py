@@ -1,0 +1,66 @@
+"""System tests: the real image under the real Docker engine. Containers
+get a per-test name prefix and are removed afterwards, also when the test
+failed (their logs are printed then)."""
+import json
+import subprocess
+import time
+import uuid
+
+import pytest
+
+IMAGE = "flink-appliance:latest"
+
+
+def docker(*args, check=True, timeout=120):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
+
+
+def wait_for(cond, timeout, interval=0.5, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def image():
+    if docker("image", "inspect", IMAGE, check=False).returncode != 0:
+        pytest.fail(f"{IMAGE} is missing: run make image (make test does)")
+
+
+@pytest.fixture
+def containers(request):
+    prefix = f"fa-test-{uuid.uuid4().hex[:8]}"
+    names = []
+
+    def run(*args, name=None):
+        full = f"{prefix}-{name or len(names)}"
+        names.append(full)
+        docker("run", "-d", "--name", full, *args)
+        return full
+
+    yield run
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for n in names:
+        if failed:
+            print(f"--- docker logs {n} ---\n" + docker("logs", n, check=False).stdout + docker("logs", n, check=False).stderr)
+        docker("rm", "-f", "-v", n, check=False)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def inspect(name):
+    return json.loads(docker("inspect", name).stdout)[0]
+
+
+def published(name, port):
+    return int(docker("port", name, str(port)).stdout.split(":")[-1].split()[0])
