@@ -23,8 +23,10 @@ RUN apt-get update \
 COPY build/flink/ /opt/flink/
 COPY conf/flink/config.yaml /opt/flink/conf/config.yaml
 COPY --from=builder /src/build/flink-supervisor /usr/local/bin/flink-supervisor
-RUN mkdir -p /opt/flink/log /var/cache/flink-supervisor \
- && chown flink:flink /opt/flink/log \
+# /var/lib/flink: HA data and checkpoints; a named volume mounted there
+# takes its owner from here, so the JVMs can write to it.
+RUN mkdir -p /opt/flink/log /var/cache/flink-supervisor /var/lib/flink \
+ && chown flink:flink /opt/flink/log /var/lib/flink \
  && flink-supervisor --version
 ENV FLINK_HOME=/opt/flink \
     PATH=/opt/flink/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -30,9 +30,13 @@ FLINK2_VERSION ?= 2.1.1
 FUZZ_SECONDS ?= 60
 IMAGE      ?= flink-appliance:latest
 BASE_TAG   ?= flink-appliance-base:bookworm
+ZK_IMAGE   ?= flink-appliance-zookeeper:latest
+COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+PROJECT    ?= flink-appliance
+UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
 
-.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image test-system test test-integration test-asan bench clean distclean
+.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -87,6 +91,17 @@ image: deps flink-dist
 	docker build -q --build-arg BASE_IMAGE=$(BASE_TAG) --build-arg FLINK_VERSION=$(FLINK_VERSION) -t $(IMAGE) .
 	@docker image inspect -f 'image: {{index .RepoTags 0}} {{.Size}} bytes' $(IMAGE)
 
+zk-image: image
+	docker build -q --build-arg APPLIANCE_IMAGE=$(IMAGE) -t $(ZK_IMAGE) compose/zookeeper
+
+# The main job: the compose cluster, up until every TaskManager is registered.
+up: image zk-image
+	$(COMPOSE) -p $(PROJECT) -f compose/docker-compose.yml up -d
+	@$(PYTHON) compose/wait-ready.py --url http://127.0.0.1:$${FLINK_UI_PORT:-8081} --taskmanagers 2 --timeout $(UP_TIMEOUT)
+
+down:
+	$(COMPOSE) -p $(PROJECT) -f compose/docker-compose.yml down -v --remove-orphans
+
 # libFuzzer over every configuration parser, for FUZZ_SECONDS; the seeds in
 # tests/fuzz/corpus stay as they are, new inputs go to build/fuzz/corpus.
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/conf.h supervisor/confyaml.h
@@ -108,7 +123,7 @@ test-integration: all helpers flink-dist flink-dist-2
 	$(PYTHON) -m pytest -q tests/integration
 
 # The image under the real Docker engine (and, with it, the compose cluster).
-test-system: image
+test-system: image zk-image
 	$(PYTHON) -m pytest -q tests/system
 
 test-asan: asan helpers flink-dist flink-dist-2
