@@ -139,7 +139,7 @@ test: deps
 	$(MAKE) test-asan
 	$(MAKE) test-system
 
-bench: deps all helpers flink-dist
+bench: deps all helpers flink-dist zk-image
 	$(PYTHON) bench/run.py
 
 # Keeps the download cache: make distclean removes it too.

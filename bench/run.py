@@ -229,6 +229,9 @@ def main():
     say("ZooKeeper: --print-config over 1,000 starts, change to restart ...")
     zk_table = subprocess.run([sys.executable, str(ROOT / "bench" / "zk.py")], check=True, capture_output=True,
                               text=True).stdout.strip()
+    say("image and compose cluster ...")
+    system_table = subprocess.run([sys.executable, str(ROOT / "bench" / "system.py")], check=True, capture_output=True,
+                                  text=True).stdout.strip()
 
     rows = [
         ("wall time of `X -- /bin/true` (median, ms)", wall, "<= 1.2 x tini", "{:.3f}", 1.2),
@@ -275,6 +278,7 @@ def main():
               "the supervisor's figure includes building and writing that configuration.",
               ""]
     lines += ["## Configuration from ZooKeeper", "", zk_table, ""]
+    lines += ["## Image and compose cluster", "", system_table, ""]
     lines += ["", "The orphan storm is dominated by the kernel tearing down 10,000 processes on few",
               "cores; both its wall time and the reaper's CPU time (from /proc/1/schedstat inside",
               "the PID namespace, which includes releasing each zombie) vary widely from run to run",
