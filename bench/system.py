@@ -52,16 +52,23 @@ def docker_run_to_rest():
     return statistics.median(out)
 
 
+V2 = subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
+def container(service):
+    """Compose v2 joins project, service and index with '-', v1 with '_'."""
+    return f"{PROJECT}-{service}-1" if V2 else f"{PROJECT}_{service}_1"
+
+
 def compose(*args):
     env = dict(os.environ, FLINK_UI_PORT="18181", FLINK_UI_PORT2="18182")
-    cmd = ["docker", "compose"] if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0 \
-        else ["docker-compose"]
+    cmd = ["docker", "compose"] if V2 else ["docker-compose"]
     return subprocess.run(cmd + ["-p", PROJECT, "-f", str(ROOT / "compose" / "docker-compose.yml"), *args], env=env,
                           check=True, capture_output=True, text=True)
 
 
 def leader():
-    zk = f"{PROJECT}_zookeeper_1"
+    zk = container("zookeeper")
     info = subprocess.run(["docker", "exec", zk, "/usr/share/zookeeper/bin/zkCli.sh", "-server", "localhost:2181", "get",
                            "/flink/compose/leader/rest_server/connection_info"], capture_output=True, text=True).stdout
     return next((jm for jm in ("jobmanager1", "jobmanager2") if f"http://{jm}:8081" in info), None)
@@ -80,7 +87,7 @@ def cluster_figures():
         first = leader()
         standby = "jobmanager2" if first == "jobmanager1" else "jobmanager1"
         t1 = time.monotonic()
-        sh("docker", "kill", f"{PROJECT}_{first}_1")
+        sh("docker", "kill", container(first))
         until(lambda: leader() == standby and (o := rest(ports[standby], "/overview")) and o.get("taskmanagers") == 2,
               300)
         failover = time.monotonic() - t1
