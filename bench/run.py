@@ -251,7 +251,7 @@ def main():
         f"- machine: {machine()}",
         f"- command: `make bench` (bench/run.py); {version(['tini', '--version'])}, "
         f"{version(['dumb-init', '--version'])}, {version([OURS, '--version'])}",
-        f"- orphan storm spread over its rounds (min-max ms), wall: "
+        "- orphan storm spread over its rounds (min-max ms), wall: "
         + ", ".join(f"{n} {lo:.0f}-{hi:.0f}" for n, (lo, hi) in storm_range[0].items())
         + "; reaper CPU: " + ", ".join(f"{n} {lo:.0f}-{hi:.0f}" for n, (lo, hi) in storm_range[1].items()),
         "",

@@ -1,30 +1,23 @@
 """Image and cluster figures for make bench: image size, `docker run` to
 REST-ready (median of 3), `make up` to every TaskManager registered, and
 the failover time after killing the leading JobManager."""
-import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from support import rest  # noqa: E402
+
 IMAGE = "flink-appliance:latest"
 PROJECT = "fa-bench"
 
 
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
-
-
-def rest(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
 
 
 def until(cond, timeout):
@@ -82,8 +75,7 @@ def cluster_figures():
     try:
         until(lambda: (o := rest(18181, "/overview")) and o.get("taskmanagers") == 2, 300)
         up = time.monotonic() - t0
-        first = None
-        until(lambda: (first := leader()) is not None, 60)
+        until(lambda: leader() is not None, 60)
         first = leader()
         standby = "jobmanager2" if first == "jobmanager1" else "jobmanager1"
         t1 = time.monotonic()

@@ -2,7 +2,6 @@
 read from a loopback ZooKeeper (1,000 starts) against the same without
 ZooKeeper, and the time from a document change to the child's restart."""
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -10,6 +9,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from zkserver import ZooKeeper  # noqa: E402
 

@@ -7,29 +7,20 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from support import free_port, rest, wait_for  # noqa: E402,F401  (re-exported to the tests)
 BIN = Path(os.environ.get("SUPERVISOR_BIN", ROOT / "build" / "flink-supervisor")).resolve()
 TESTCHILD = str(ROOT / "build" / "testchild")
 PR_SET_CHILD_SUBREAPER = 36
 
 ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def wait_for(cond, timeout=10.0, interval=0.01, what="condition"):
-    """Polls cond() until it returns a truthy value or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def proc_stat(pid):

@@ -2,20 +2,17 @@
 a real job, stopping, restarts, the Marathon environment, privileges and bad
 configuration. Every JVM started here is a descendant of the test process
 and is killed by the `sup` fixture if a test fails."""
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, descendants, wait_for
+from conftest import ROOT, descendants, free_port, rest, wait_for
 
 FLINK_HOME = ROOT / "build" / "flink"
 # Every Flink line the appliance is tested with (make flink-dist, flink-dist-2).
@@ -36,20 +33,6 @@ def compile_job(home, out):
     subprocess.run(["javac", "-d", str(out / "classes"), "-cp", str(dist), str(JOB_SOURCE)], check=True)
     subprocess.run(["jar", "cfe", str(out / "count.jar"), "CountJob", "-C", str(out / "classes"), "."], check=True)
     return out / "count.jar"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rest(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
 
 
 def java_pids(root):

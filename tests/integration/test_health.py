@@ -10,10 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 
-from conftest import TESTCHILD, wait_for
-from test_flink import free_port
+from conftest import TESTCHILD, free_port, wait_for
 
 
 def get(port, path, method="GET"):

@@ -4,7 +4,6 @@ checked by the real binary with the task environment Marathon would give
 its container."""
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,5 @@
 """One full lifecycle under valgrind memcheck: no errors, nothing definitely
 lost. Uses the plain (not sanitized) binary."""
-import os
 import shutil
 import signal
 
@@ -23,7 +22,7 @@ def plain_binary(monkeypatch):
 
 def test_restart_forward_stop_escalate_under_valgrind(sup, tmp_path):
     from test_health import get
-    from test_flink import free_port
+    from conftest import free_port
     port = free_port()
     out = tmp_path / "rec"
     # A child that fails once, then records signals and ignores TERM: covers

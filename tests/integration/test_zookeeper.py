@@ -2,7 +2,6 @@
 digest ACLs, invalid documents, changes with rolling restarts, outages,
 session expiry, the on-disk cache and --zk-push. The role's scripts are
 stand-ins that record the config they started with, so no JVM is needed."""
-import os
 import re
 import signal
 import time

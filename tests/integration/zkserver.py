@@ -6,15 +6,10 @@ import subprocess
 import time
 
 from kazoo.client import KazooClient
+from support import free_port
 from kazoo.handlers.threading import KazooTimeoutError
 
 CLASSPATH = "/usr/share/java/zookeeper.jar"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ZooKeeper:

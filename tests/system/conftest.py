@@ -3,27 +3,26 @@ get a per-test name prefix and are removed afterwards, also when the test
 failed (their logs are printed then)."""
 import json
 import subprocess
-import time
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import support  # noqa: E402
+from support import free_port, rest  # noqa: E402,F401  (re-exported to the tests)
 
 IMAGE = "flink-appliance:latest"
 
 
+def wait_for(cond, timeout, interval=0.5, what="condition"):
+    """support.wait_for, polling Docker and Flink at a gentler pace."""
+    return support.wait_for(cond, timeout, interval, what)
+
+
 def docker(*args, check=True, timeout=120):
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
-
-
-def wait_for(cond, timeout, interval=0.5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,19 +2,14 @@
 JobManagers in HA, two TaskManagers. Each test module run gets its own
 compose project and free ports, and `down -v` at the end is checked to
 leave nothing behind."""
-import json
-import shutil
-import socket
 import subprocess
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import docker, wait_for
+from conftest import docker, free_port, rest, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
@@ -24,20 +19,6 @@ def compose_cmd():
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
     return ["docker-compose"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rest(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=3) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
 
 
 class Cluster:

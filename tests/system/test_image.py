@@ -1,18 +1,8 @@
 """`docker run` of the appliance image: local mode, health, users, PID 1,
 docker stop, bad settings."""
-import json
 import time
-import urllib.request
 
-from conftest import IMAGE, docker, inspect, published, wait_for
-
-
-def rest(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
+from conftest import IMAGE, docker, inspect, published, rest, wait_for
 
 
 def test_local_mode_runs_healthy_non_root_and_stops_gracefully(containers):
