@@ -127,7 +127,8 @@ test-system: image zk-image
 	$(PYTHON) -m pytest -q tests/system
 
 test-asan: asan helpers flink-dist flink-dist-2
-	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor $(PYTHON) -m pytest -q tests/integration \
+	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    $(PYTHON) -m pytest -q tests/integration \
 	    --ignore=tests/integration/test_valgrind.py
 
 # The whole suite; what .ci/run runs. deps first: the machine may be new.

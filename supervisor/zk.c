@@ -21,10 +21,14 @@ struct zk_msg {
         char *data;
         int len;
         int version;
+        struct zk_req *req;
 };
 
-/* What a completion needs to know about its request. */
+/* What a completion needs to know about its request. The loop thread
+ * owns it: it is freed when its result is handled, or by zk_close for the
+ * requests the library never completes once it is closed. */
 struct zk_req {
+        struct zk_req *next;
         struct zk *zk;
         int which;
         unsigned gen;
@@ -87,9 +91,9 @@ static void on_data(int rc, const char *value, int len, const struct Stat *stat,
                                 msg->data[msg->len] = '\0';
                         }
                 }
+                msg->req = req;
                 mailbox_post(req->zk->mb, &msg->base);
         }
-        free(req);
 }
 
 static void on_exists(int rc, const struct Stat *stat, const void *data)
@@ -101,9 +105,9 @@ static void on_exists(int rc, const struct Stat *stat, const void *data)
         if (msg) {
                 msg->rc = rc;
                 msg->gen = req->gen;
+                msg->req = req;
                 mailbox_post(req->zk->mb, &msg->base);
         }
-        free(req);
 }
 
 /* --- loop thread --- */
@@ -115,8 +119,21 @@ static struct zk_req *req_new(struct zk *zk, int which)
                 req->zk = zk;
                 req->which = which;
                 req->gen = zk->gen;
+                req->next = zk->reqs;
+                zk->reqs = req;
         }
         return req;
+}
+
+static void req_free(struct zk *zk, struct zk_req *req)
+{
+        for (struct zk_req **p = &zk->reqs; *p; p = &(*p)->next) {
+                if (*p == req) {
+                        *p = req->next;
+                        free(req);
+                        return;
+                }
+        }
 }
 
 /* Reads both documents again, setting watches; older results are dropped. */
@@ -129,7 +146,8 @@ static void fetch(struct zk *zk)
                 struct zk_req *req = req_new(zk, i);
                 if (!req || zoo_awget(zk->zh, zk->paths[i], on_watch, zk, on_data, req) != ZOK) {
                         /* Not connected: the next session event fetches again. */
-                        free(req);
+                        if (req)
+                                req_free(zk, req);
                         zk->pending = -1;
                         return;
                 }
@@ -185,7 +203,7 @@ static void on_result(struct zk *zk, struct zk_msg *msg)
                         /* A missing node has no data watch: watch for its creation. */
                         struct zk_req *req = req_new(zk, msg->which);
                         if (req && zoo_awexists(zk->zh, zk->paths[msg->which], on_watch, zk, on_exists, req) != ZOK)
-                                free(req);
+                                req_free(zk, req);
                 }
         } else if (msg->rc == ZNOAUTH || msg->rc == ZAUTHFAILED || msg->rc == ZINVALIDACL) {
                 zk->failed = true;
@@ -205,6 +223,9 @@ static void zk_handle(struct mailbox_msg *m, void *ctx)
         struct zk *zk = msg->zk;
 
         (void)ctx;
+        /* After zk_close the request is gone already (and zh is NULL). */
+        if (zk->zh && msg->req)
+                req_free(zk, msg->req);
         if (zk->zh) {
                 switch (msg->kind) {
                 case ZK_MSG_SESSION:
@@ -251,6 +272,12 @@ void zk_close(struct zk *zk)
         if (zk->zh)
                 zookeeper_close(zk->zh);
         zk->zh = NULL;
+        /* No completion runs after zookeeper_close: what is left, it dropped. */
+        while (zk->reqs) {
+                struct zk_req *next = zk->reqs->next;
+                free(zk->reqs);
+                zk->reqs = next;
+        }
         for (int i = 0; i < 2; i++) {
                 free(zk->docs[i].text);
                 zk->docs[i].text = NULL;

@@ -21,6 +21,7 @@ struct zk_doc {
 };
 
 struct zk;
+struct zk_req;
 
 struct zk_ops {
         /* Both documents were read (and are watched). */
@@ -42,6 +43,7 @@ struct zk {
         int pending;
         bool failed;
         struct zk_doc docs[2];
+        struct zk_req *reqs;  /* in flight; freed by the loop thread only */
         const struct zk_ops *ops;
         void *data;
 };

@@ -33,8 +33,9 @@ def home(tmp_path):
     (h / "conf" / "config.yaml").write_text("parallelism.default: 1\nrest.port: 8081\n")
     for script in ("jobmanager.sh", "taskmanager.sh"):
         p = h / "bin" / script
-        p.write_text('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/$n"\n'
-                     'exec sleep 100000\n')
+        # Copied under a temp name, then renamed: the test never reads half a file.
+        p.write_text('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/.$n"\n'
+                     'mv "$STARTS/.$n" "$STARTS/$n"\nexec sleep 100000\n')
         p.chmod(0o755)
     return h
 
@@ -51,7 +52,7 @@ def env_for(tmp_path, home, zk, **extra):
 
 def starts(tmp_path):
     d = tmp_path / "starts"
-    return [(d / str(i)).read_text() for i in range(len(list(d.iterdir())))] if d.exists() else []
+    return [(d / str(i)).read_text() for i in range(len(list(d.glob("[0-9]*"))))] if d.exists() else []
 
 
 def value(config_text, key):
