@@ -54,6 +54,7 @@ struct runner {
         struct zk_doc next[2];    /* valid documents waiting for the debounce */
         bool zk_error;            /* the last read was refused */
         bool zk_connected;
+        bool missing_told[2];     /* a missing znode is logged once, until it exists */
         uint64_t rejections, changes;
         uint16_t health_port;
 };
@@ -204,10 +205,12 @@ static void on_docs(struct zk *zk, const struct zk_doc *base, const struct zk_do
                         start_from_cache(r, "invalid document");
                 return;
         }
-        for (int i = 0; i < 2; i++)
-                if (!docs[i].exists)
+        for (int i = 0; i < 2; i++) {
+                if (!docs[i].exists && !r->missing_told[i])
                         log_info("zk.document_missing", LOG_STR("znode", r->zk.paths[i]),
                                  LOG_STR("meaning", "an empty document"));
+                r->missing_told[i] = !docs[i].exists;
+        }
         log_info("zk.document_read", LOG_INT("version", base->version), LOG_INT("role_version", role->version),
                  LOG_INT("keys", c.n));
         keep_good(r, docs);

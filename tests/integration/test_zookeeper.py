@@ -173,6 +173,8 @@ def test_change_rolls_the_child_with_the_new_value_and_identical_rewrite_does_no
         c.set(BASE, f"parallelism.default: {v}\n".encode())
     s.wait_log("event=zk.unchanged", timeout=10)
     assert len(starts(tmp_path)) == 2
+    # Every read found no role document; that is said once, not per read.
+    assert s.log().count("event=zk.document_missing znode=/flink/config/taskmanager") == 1
     s.signal(signal.SIGTERM)
     assert s.wait() == 128 + signal.SIGTERM
     c.stop()
