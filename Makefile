@@ -12,7 +12,8 @@ COMMON     := -std=gnu11 -D_GNU_SOURCE -DTHREADED -g -pthread -MMD -MP -DVERSION
 HARDEN     := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 SANITIZE   := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS       := -pthread -lyaml -lzookeeper_mt -lmicrohttpd
+# libmicrohttpd is loaded at run time by the health endpoint (health.c).
+LIBS       := -pthread -lyaml -lzookeeper_mt -ldl
 
 SRC        := $(wildcard supervisor/*.c)
 LIB_SRC    := $(filter-out supervisor/main.c,$(SRC))

@@ -2,10 +2,12 @@
 #include "health.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -14,6 +16,41 @@
 #include "log.h"
 #include "mesos.h"
 #include "settings.h"
+
+/* libmicrohttpd, loaded when the endpoint starts: linking it would load
+ * GnuTLS and its dependencies into every start (about 1 ms and 3 MiB),
+ * also with the endpoint off. */
+struct mhd_api {
+        void *lib;
+        __typeof__(MHD_start_daemon) *start_daemon;
+        __typeof__(MHD_get_daemon_info) *get_daemon_info;
+        __typeof__(MHD_run) *run;
+        __typeof__(MHD_get_timeout) *get_timeout;
+        __typeof__(MHD_stop_daemon) *stop_daemon;
+        __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+        __typeof__(MHD_add_response_header) *add_response_header;
+        __typeof__(MHD_queue_response) *queue_response;
+        __typeof__(MHD_destroy_response) *destroy_response;
+};
+
+static int mhd_load(struct mhd_api *api)
+{
+        api->lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+        if (!api->lib)
+                return -ENOENT;
+#define LOAD(field, name) (*(void **)&api->field = dlsym(api->lib, name))
+        if (!LOAD(start_daemon, "MHD_start_daemon") || !LOAD(get_daemon_info, "MHD_get_daemon_info") ||
+            !LOAD(run, "MHD_run") || !LOAD(get_timeout, "MHD_get_timeout") || !LOAD(stop_daemon, "MHD_stop_daemon") ||
+            !LOAD(create_response_from_buffer, "MHD_create_response_from_buffer") ||
+            !LOAD(add_response_header, "MHD_add_response_header") || !LOAD(queue_response, "MHD_queue_response") ||
+            !LOAD(destroy_response, "MHD_destroy_response")) {
+                dlclose(api->lib);
+                api->lib = NULL;
+                return -ENOENT;
+        }
+#undef LOAD
+        return 0;
+}
 
 int health_port(const char *setting, char *const *envp, const char *hostname, uint16_t *ret, char *err, size_t errlen)
 {
@@ -41,20 +78,20 @@ int health_port(const char *setting, char *const *envp, const char *hostname, ui
         }
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
-                               size_t len)
+static enum MHD_Result respond(const struct mhd_api *mhd, struct MHD_Connection *conn, unsigned status,
+                               const char *type, const char *body, size_t len)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        struct MHD_Response *r = mhd->create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
         enum MHD_Result ret;
 
         if (!r)
                 return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        mhd->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        ret = MHD_queue_response(conn, status, r);
-        MHD_destroy_response(r);
+                mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        ret = mhd->queue_response(conn, status, r);
+        mhd->destroy_response(r);
         return ret;
 }
 
@@ -72,19 +109,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
                 /* No body is read: the answer comes first and the connection closes. */
                 *upload_data_size = 0;
-                return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n", 19);
+                return respond(h->mhd, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n", 19);
         }
         if (strcmp(url, "/health") != 0 && strcmp(url, "/ready") != 0 && strcmp(url, "/metrics") != 0)
-                return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
+                return respond(h->mhd, conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
         memset(&snap, 0, sizeof snap);
         h->snapshot(&snap, h->data);
         if (strcmp(url, "/metrics") == 0) {
                 len = report_metrics(&snap, body, sizeof body);
-                return respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len);
+                return respond(h->mhd, conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len);
         }
         bool ready = strcmp(url, "/ready") == 0;
         len = report_health_json(&snap, ready, body, sizeof body);
-        return respond(conn, (ready ? snap.ready : snap.healthy) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+        return respond(h->mhd, conn, (ready ? snap.ready : snap.healthy) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
                        "application/json", body, len);
 }
 
@@ -93,7 +130,7 @@ static void rearm(struct health *h)
         MHD_UNSIGNED_LONG_LONG ms;
 
         /* Only open connections have a timeout: none, no timer. */
-        if (MHD_get_timeout(h->daemon, &ms) == MHD_YES)
+        if (h->mhd->get_timeout(h->daemon, &ms) == MHD_YES)
                 timer_arm_ms(&h->timer, ms);
         else
                 timer_disarm(&h->timer);
@@ -104,7 +141,7 @@ static void on_ready(struct loop_source *src, uint32_t events)
         struct health *h = container_of(src, struct health, src);
 
         (void)events;
-        MHD_run(h->daemon);
+        h->mhd->run(h->daemon);
         rearm(h);
 }
 
@@ -112,7 +149,7 @@ static void on_timer(struct timer *t)
 {
         struct health *h = container_of(t, struct health, timer);
 
-        MHD_run(h->daemon);
+        h->mhd->run(h->daemon);
         rearm(h);
 }
 
@@ -128,15 +165,25 @@ int health_open(struct health *h, struct loop *l, uint16_t port, health_snapshot
         h->port = port;
         h->src.fd = -1;
         h->timer.src.fd = -1;
-        h->daemon = MHD_start_daemon(MHD_USE_EPOLL, port, NULL, NULL, on_request, h,
+        h->mhd = calloc(1, sizeof *h->mhd);
+        if (!h->mhd)
+                return -ENOMEM;
+        if ((r = mhd_load(h->mhd)) < 0) {
+                health_close(h);
+                return r;
+        }
+        h->daemon = h->mhd->start_daemon(MHD_USE_EPOLL, port, NULL, NULL, on_request, h,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)HEALTH_MAX_CONNECTIONS,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HEALTH_IDLE_TIMEOUT_S,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
                                      MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)64,
                                      MHD_OPTION_END);
-        if (!h->daemon)
-                return errno ? -errno : -EADDRINUSE;
-        info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!h->daemon) {
+                r = errno ? -errno : -EADDRINUSE;
+                health_close(h);
+                return r;
+        }
+        info = h->mhd->get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
         if (!info) {
                 health_close(h);
                 return -EINVAL;
@@ -157,8 +204,12 @@ void health_close(struct health *h)
         if (h->timer.src.fd >= 0)
                 timer_close(&h->timer, h->loop);
         if (h->daemon)
-                MHD_stop_daemon(h->daemon);
+                h->mhd->stop_daemon(h->daemon);
         h->daemon = NULL;
+        if (h->mhd && h->mhd->lib)
+                dlclose(h->mhd->lib);
+        free(h->mhd);
+        h->mhd = NULL;
 }
 
 int health_probe(uint16_t port)

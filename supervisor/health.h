@@ -3,7 +3,8 @@
  * external-epoll mode: its epoll fd sits in our loop and a timer serves its
  * connection timeouts, so it has no thread of its own and an idle
  * supervisor has no wakeups. Connections, request sizes and idle time are
- * bounded; it serves nothing but the three paths. */
+ * bounded; it serves nothing but the three paths. The library is loaded
+ * by health_open, so a supervisor without the endpoint never maps it. */
 #pragma once
 
 #include <stdint.h>
@@ -17,10 +18,12 @@
 #define HEALTH_IDLE_TIMEOUT_S 5
 
 struct MHD_Daemon;
+struct mhd_api;
 
 typedef void (*health_snapshot_fn)(struct report_snapshot *out, void *data);
 
 struct health {
+        struct mhd_api *mhd;      /* the library, loaded by health_open */
         struct MHD_Daemon *daemon;
         struct loop *loop;
         struct loop_source src;   /* libmicrohttpd's epoll fd: it owns it */
