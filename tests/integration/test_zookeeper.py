@@ -281,3 +281,23 @@ def test_zk_push_with_auth_protects_what_it_creates(sup, tmp_path, zk):
     owner = zk.client(auth=[("digest", "flink:pw")])
     assert owner.get(BASE)[0] == b"parallelism.default: 13\n"
     owner.stop()
+
+
+def test_rejection_shows_in_metrics_and_health_details(sup, tmp_path, home, zk):
+    import json
+    from conftest import free_port
+    from test_health import get
+    port = free_port()
+    s, c = run_with_changes(sup, tmp_path, home, zk, SUPERVISOR_HEALTH_PORT=str(port))
+    wait_for(lambda: get(port, "/health")[0] == 200, timeout=10, what="healthy")
+    assert "flink_supervisor_config_rejections_total 0" in get(port, "/metrics")[2]
+    c.set(BASE, b"parallelism.default: [broken\n")
+    s.wait_log("event=zk.document_rejected", timeout=10)
+    status, _, body = get(port, "/health")
+    assert status == 200, "a rejected document must not make the running Flink unhealthy"
+    assert json.loads(body)["zookeeper"] == {"connected": True, "config_rejections": 1}
+    metrics = get(port, "/metrics")[2]
+    assert "flink_supervisor_config_rejections_total 1" in metrics
+    assert "flink_supervisor_zookeeper_connected 1" in metrics
+    assert len(starts(tmp_path)) == 1
+    c.stop()
