@@ -84,7 +84,7 @@ const char *conf_get(const struct conf *c, const char *key)
         return e ? e->value : NULL;
 }
 
-int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source, unsigned flags)
+int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source)
 {
         struct conf_entry *e = find(c, key);
         char *v = strdup(value);
@@ -95,7 +95,6 @@ int conf_set(struct conf *c, const char *key, const char *value, enum conf_sourc
                 free(e->value);
                 e->value = v;
                 e->source = source;
-                e->flags = flags;
                 return 0;
         }
         if (c->n == c->cap) {
@@ -116,7 +115,6 @@ int conf_set(struct conf *c, const char *key, const char *value, enum conf_sourc
         }
         e->value = v;
         e->source = source;
-        e->flags = flags;
         c->n++;
         if (c->n * 2 >= c->n_slots)
                 return reindex(c, c->n_slots ? c->n_slots * 2 : 64);
@@ -131,7 +129,7 @@ int conf_set_default(struct conf *c, const char *key, const char *value, enum co
 
         if (e && e->source >= explicit_from)
                 return 0;
-        return conf_set(c, key, value, source, 0);
+        return conf_set(c, key, value, source);
 }
 
 int conf_remove(struct conf *c, const char *key)

@@ -20,15 +20,10 @@ enum conf_source {
         CONF_SRC_ARG,
 };
 
-/* A value that is YAML already (a sequence from config.yaml) and must be
- * rendered as it is rather than as one string. */
-#define CONF_FLAG_YAML 1u
-
 struct conf_entry {
         char *key;
         char *value;
         enum conf_source source;
-        unsigned flags;
 };
 
 struct conf {
@@ -41,7 +36,7 @@ struct conf {
 void conf_init(struct conf *c);
 void conf_free(struct conf *c);
 /* Returns 0, or -ENOMEM. */
-int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source, unsigned flags);
+int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source);
 /* Sets key only when it is absent or came from a layer below source. */
 int conf_set_default(struct conf *c, const char *key, const char *value, enum conf_source source,
                      enum conf_source explicit_from);

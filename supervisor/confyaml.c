@@ -37,8 +37,7 @@ static int merge(struct conf *into, const struct conf *from)
 {
         int r = 0;
         for (size_t i = 0; i < from->n && r == 0; i++)
-                r = conf_set(into, from->entries[i].key, from->entries[i].value, from->entries[i].source,
-                             from->entries[i].flags);
+                r = conf_set(into, from->entries[i].key, from->entries[i].value, from->entries[i].source);
         return r;
 }
 
@@ -49,7 +48,7 @@ static int set_checked(struct walk *w, const char *key, const char *value, unsig
                 snprintf(msg, sizeof msg, "line %lu: duplicate key \"%.200s\": the last one wins", line, key);
                 w->warn(msg, w->warn_data);
         }
-        return conf_set(w->conf, key, value, w->src, 0);
+        return conf_set(w->conf, key, value, w->src);
 }
 
 static int is_null_scalar(const yaml_node_t *n)

@@ -50,7 +50,7 @@ static int apply_defines(struct conf *c, char *const *defines, size_t n, char *e
                 }
                 memcpy(key, defines[i], klen);
                 key[klen] = '\0';
-                int r = conf_set(c, key, eq + 1, CONF_SRC_ARG, 0);
+                int r = conf_set(c, key, eq + 1, CONF_SRC_ARG);
                 if (r < 0)
                         return r;
         }
@@ -80,9 +80,9 @@ static int default_ha_quorum(struct conf *c, const char *hosts, const char *chro
                 ha = conf_get(c, "high-availability");
         if (!ha || strcmp(ha, "zookeeper") != 0 || conf_get(c, "high-availability.zookeeper.quorum"))
                 return 0;
-        r = conf_set(c, "high-availability.zookeeper.quorum", hosts, CONF_SRC_ENV, 0);
+        r = conf_set(c, "high-availability.zookeeper.quorum", hosts, CONF_SRC_ENV);
         if (r == 0 && chroot && *chroot && !conf_get(c, "high-availability.zookeeper.path.root"))
-                r = conf_set(c, "high-availability.zookeeper.path.root", chroot, CONF_SRC_ENV, 0);
+                r = conf_set(c, "high-availability.zookeeper.path.root", chroot, CONF_SRC_ENV);
         return r;
 }
 
@@ -92,7 +92,7 @@ int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml
         int r = 0;
 
         for (size_t i = 0; i < sizeof defaults / sizeof defaults[0] && r == 0; i++)
-                r = conf_set(out, defaults[i][0], defaults[i][1], CONF_SRC_DEFAULT, 0);
+                r = conf_set(out, defaults[i][0], defaults[i][1], CONF_SRC_DEFAULT);
         if (r == 0 && in->file_text) {
                 r = in->file_legacy
                             ? confyaml_parse_legacy(out, in->file_text, in->file_len, CONF_SRC_FILE, warn, warn_data, err, errlen)
@@ -109,7 +109,7 @@ int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml
                 r = prefixed(err, errlen, in->zk_role_name, r);
         }
         if (r == 0 && in->jm_rpc_address && *in->jm_rpc_address)
-                r = conf_set(out, "jobmanager.rpc.address", in->jm_rpc_address, CONF_SRC_ENV, 0);
+                r = conf_set(out, "jobmanager.rpc.address", in->jm_rpc_address, CONF_SRC_ENV);
         if (r == 0 && in->properties)
                 r = confyaml_parse_properties(out, in->properties, CONF_SRC_ENV, warn, warn_data, err, errlen);
         if (r == 0)

@@ -113,7 +113,7 @@ static int set_num(struct conf *c, const char *key, long v)
 {
         char buf[24];
         snprintf(buf, sizeof buf, "%ld", v);
-        return conf_set(c, key, buf, CONF_SRC_MESOS, 0);
+        return conf_set(c, key, buf, CONF_SRC_MESOS);
 }
 
 static int apply_ports(struct conf *c, const struct port_map *map, const struct mesos_env *env,
@@ -217,11 +217,11 @@ int mesos_apply(struct conf *c, enum role role, const struct mesos_env *env, con
 
         if (host && *host) {
                 if (is_jobmanager(role)) {
-                        r = conf_set(c, "jobmanager.rpc.address", host, CONF_SRC_MESOS, 0);
+                        r = conf_set(c, "jobmanager.rpc.address", host, CONF_SRC_MESOS);
                         if (r == 0)
-                                r = conf_set(c, "rest.address", host, CONF_SRC_MESOS, 0);
+                                r = conf_set(c, "rest.address", host, CONF_SRC_MESOS);
                 } else if (role == ROLE_TASKMANAGER) {
-                        r = conf_set(c, "taskmanager.host", host, CONF_SRC_MESOS, 0);
+                        r = conf_set(c, "taskmanager.host", host, CONF_SRC_MESOS);
                 }
         }
         if (r == 0) {
@@ -230,7 +230,7 @@ int mesos_apply(struct conf *c, enum role role, const struct mesos_env *env, con
                 r = apply_ports(c, map, env, warn, warn_data, err, errlen);
         }
         if (r == 0 && tm && task && *task)
-                r = conf_set(c, "taskmanager.resource-id", task, CONF_SRC_MESOS, 0);
+                r = conf_set(c, "taskmanager.resource-id", task, CONF_SRC_MESOS);
         if (r == 0 && tm && cpus) {
                 long n;
                 if (parse_decimal(cpus, 4096, &n) < 0) {

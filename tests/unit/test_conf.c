@@ -33,9 +33,9 @@ static void map_keeps_order_and_provenance(void **state)
         struct conf c;
         (void)state;
         conf_init(&c);
-        assert_int_equal(conf_set(&c, "a", "1", CONF_SRC_DEFAULT, 0), 0);
-        assert_int_equal(conf_set(&c, "b", "2", CONF_SRC_FILE, 0), 0);
-        assert_int_equal(conf_set(&c, "a", "3", CONF_SRC_ARG, 0), 0);
+        assert_int_equal(conf_set(&c, "a", "1", CONF_SRC_DEFAULT), 0);
+        assert_int_equal(conf_set(&c, "b", "2", CONF_SRC_FILE), 0);
+        assert_int_equal(conf_set(&c, "a", "3", CONF_SRC_ARG), 0);
         assert_int_equal(c.n, 2);
         assert_string_equal(c.entries[0].key, "a");
         assert_string_equal(c.entries[0].value, "3");
@@ -57,7 +57,7 @@ static void many_keys_stay_findable_through_growth_and_removal(void **state)
         for (int i = 0; i < 100000; i++) {
                 snprintf(key, sizeof key, "k.%d", i);
                 snprintf(value, sizeof value, "%d", i);
-                assert_int_equal(conf_set(&c, key, value, CONF_SRC_FILE, 0), 0);
+                assert_int_equal(conf_set(&c, key, value, CONF_SRC_FILE), 0);
         }
         assert_int_equal(conf_remove(&c, "k.500"), 0);
         for (int i = 0; i < 100000; i += 997) {
@@ -78,8 +78,8 @@ static void set_default_respects_explicit_layers(void **state)
         struct conf c;
         (void)state;
         conf_init(&c);
-        conf_set(&c, "from.file", "f", CONF_SRC_FILE, 0);
-        conf_set(&c, "from.env", "e", CONF_SRC_ENV, 0);
+        conf_set(&c, "from.file", "f", CONF_SRC_FILE);
+        conf_set(&c, "from.env", "e", CONF_SRC_ENV);
         conf_set_default(&c, "from.file", "m", CONF_SRC_MESOS, CONF_SRC_ZOOKEEPER);
         conf_set_default(&c, "from.env", "m", CONF_SRC_MESOS, CONF_SRC_ZOOKEEPER);
         conf_set_default(&c, "absent", "m", CONF_SRC_MESOS, CONF_SRC_ZOOKEEPER);
@@ -186,7 +186,7 @@ static void duplicates_in_one_document_warn_and_last_wins(void **state)
         const char *text = "a: 1\nx:\n  y: 2\nx.y: 3\n";
         (void)state;
         conf_init(&c);
-        conf_set(&c, "a", "from a lower layer", CONF_SRC_DEFAULT, 0);
+        conf_set(&c, "a", "from a lower layer", CONF_SRC_DEFAULT);
         assert_int_equal(confyaml_parse_standard(&c, text, strlen(text), CONF_SRC_FILE, on_warn, &w, err, sizeof err), 0);
         assert_int_equal(w.n, 1); /* x.y twice; "a" only overrides a layer */
         assert_non_null(strstr(w.last, "duplicate key \"x.y\""));
@@ -287,7 +287,7 @@ static void render_round_trips_every_value(void **state)
         for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
                 char key[32];
                 snprintf(key, sizeof key, "k%zu", i);
-                conf_set(&in, key, values[i], CONF_SRC_ARG, 0);
+                conf_set(&in, key, values[i], CONF_SRC_ARG);
         }
         assert_int_equal(confyaml_render(&in, 0, &text, &len), 0);
         conf_init(&out);
@@ -313,8 +313,8 @@ static void render_masks_and_tells_the_source(void **state)
         size_t len;
         (void)state;
         conf_init(&c);
-        conf_set(&c, "s3.secret-key", "hunter2", CONF_SRC_ENV, 0);
-        conf_set(&c, "rest.port", "8081", CONF_SRC_MESOS, 0);
+        conf_set(&c, "s3.secret-key", "hunter2", CONF_SRC_ENV);
+        conf_set(&c, "rest.port", "8081", CONF_SRC_MESOS);
         assert_int_equal(confyaml_render(&c, CONFYAML_MASK | CONFYAML_PROVENANCE, &text, &len), 0);
         assert_string_equal(text, "s3.secret-key: \"******\"  # from: env\nrest.port: 8081  # from: mesos\n");
         assert_null(strstr(text, "hunter2"));

@@ -122,15 +122,15 @@ static void memory_and_slots_are_derived_unless_explicit(void **state)
         char err[256];
         (void)state;
         conf_init(&c);
-        conf_set(&c, "taskmanager.memory.process.size", "1728m", CONF_SRC_FILE, 0);
+        conf_set(&c, "taskmanager.memory.process.size", "1728m", CONF_SRC_FILE);
         assert_int_equal(apply(&c, ROLE_TASKMANAGER, envp, NULL, err), 0);
         check(&c, "taskmanager.memory.process.size", "2016m", CONF_SRC_MESOS); /* 2048 - 32 headroom */
         check(&c, "taskmanager.numberOfTaskSlots", "2", CONF_SRC_MESOS);
         conf_free(&c);
 
         conf_init(&c);
-        conf_set(&c, "taskmanager.numberOfTaskSlots", "8", CONF_SRC_ENV, 0);
-        conf_set(&c, "taskmanager.memory.process.size", "1g", CONF_SRC_ARG, 0);
+        conf_set(&c, "taskmanager.numberOfTaskSlots", "8", CONF_SRC_ENV);
+        conf_set(&c, "taskmanager.memory.process.size", "1g", CONF_SRC_ARG);
         assert_int_equal(apply(&c, ROLE_TASKMANAGER, envp, NULL, err), 0);
         check(&c, "taskmanager.numberOfTaskSlots", "8", CONF_SRC_ENV);
         check(&c, "taskmanager.memory.process.size", "1g", CONF_SRC_ARG);
