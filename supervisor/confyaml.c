@@ -119,9 +119,9 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix, in
                         return fail(w->err, w->errlen, "line %lu: a key is not a plain value: expected key: value",
                                     (unsigned long)map->start_mark.line + 1);
                 if ((size_t)snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "",
-                                     (char *)k->data.scalar.value) >= sizeof key)
-                        return fail(w->err, w->errlen, "line %lu: key longer than 1023 bytes: expected a Flink configuration key",
-                                    (unsigned long)k->start_mark.line + 1);
+                                     (char *)k->data.scalar.value) > CONFYAML_MAX_KEY)
+                        return fail(w->err, w->errlen, "line %lu: key longer than %d bytes: expected a Flink configuration key",
+                                    (unsigned long)k->start_mark.line + 1, CONFYAML_MAX_KEY);
                 switch (v->type) {
                 case YAML_MAPPING_NODE:
                         r = walk_mapping(w, v, key, depth + 1);
@@ -276,6 +276,12 @@ static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_so
                 }
                 *sep = '\0';
                 char *key = trim(l), *value = trim(sep + 1);
+                if (strlen(key) > CONFYAML_MAX_KEY) {
+                        snprintf(err, errlen, "%s line %lu: key longer than %d bytes: expected a Flink configuration key", what,
+                                 line, CONFYAML_MAX_KEY);
+                        r = -EINVAL;
+                        break;
+                }
                 if (!*key || !*value) {
                         snprintf(err, errlen, "%s line %lu: empty %s: expected key: value", what, line, *key ? "value" : "key");
                         r = -EINVAL;

@@ -13,6 +13,8 @@
 #define CONFYAML_MAX_BYTES (1024 * 1024)
 #define CONFYAML_MAX_DEPTH 32
 #define CONFYAML_MAX_NODES 100000
+/* The longest key any reader accepts (a flattened key, dots included). */
+#define CONFYAML_MAX_KEY 1023
 
 /* Called for what is accepted but worth a word (a duplicate key). */
 typedef void (*confyaml_warn_fn)(const char *message, void *data);

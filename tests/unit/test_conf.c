@@ -216,6 +216,27 @@ static void legacy_lines_as_flink_reads_them(void **state)
         conf_free(&c);
 }
 
+static void every_reader_has_the_same_key_limit(void **state)
+{
+        char text[2100], key[1100], err[256];
+        struct conf c;
+        (void)state;
+        memset(key, 'k', sizeof key);
+        key[CONFYAML_MAX_KEY] = '\0';
+        conf_init(&c);
+        snprintf(text, sizeof text, "%s: v\n", key);
+        assert_int_equal(confyaml_parse_properties(&c, text, CONF_SRC_ENV, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(std_parse(&c, text, err), 0);
+        key[CONFYAML_MAX_KEY] = 'k';
+        key[CONFYAML_MAX_KEY + 1] = '\0';
+        snprintf(text, sizeof text, "%s: v\n", key);
+        assert_int_equal(confyaml_parse_properties(&c, text, CONF_SRC_ENV, NULL, NULL, err, sizeof err), -EINVAL);
+        assert_non_null(strstr(err, "key longer than 1023 bytes"));
+        assert_int_equal(confyaml_parse_legacy(&c, text, strlen(text), CONF_SRC_FILE, NULL, NULL, err, sizeof err), -EINVAL);
+        assert_int_equal(std_parse(&c, text, err), -EINVAL);
+        conf_free(&c);
+}
+
 static void line_formats_reject_invalid_utf8(void **state)
 {
         static const char *const bad[] = { "k: \xb0\n", "k: \xc0\xaf\n", "k: \xed\xa0\x80\n", "k: \xf4\x90\x80\x80\n",
@@ -337,6 +358,7 @@ int main(void)
                 cmocka_unit_test(alias_bomb_depth_and_size_are_bounded),
                 cmocka_unit_test(duplicates_in_one_document_warn_and_last_wins),
                 cmocka_unit_test(legacy_lines_as_flink_reads_them),
+                cmocka_unit_test(every_reader_has_the_same_key_limit),
                 cmocka_unit_test(line_formats_reject_invalid_utf8),
                 cmocka_unit_test(properties_keep_inner_spaces),
                 cmocka_unit_test(quoting_rule),
