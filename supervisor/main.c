@@ -110,18 +110,28 @@ static int pick_role(const struct cli *cli, enum role *ret)
         return 0;
 }
 
-static int supervise_command(const struct settings *set, char *const *cmd)
+/* The health endpoint's port for command mode and --probe; returns 0 or
+ * EXIT_USAGE after one line on stderr. */
+static int pick_health_port(const struct settings *set, uint16_t *ret)
 {
         char err[256], hostname[256] = "";
+
+        gethostname(hostname, sizeof hostname - 1);
+        if (health_port(set->health_port, environ, hostname, ret, err, sizeof err) < 0) {
+                fprintf(stderr, "flink-supervisor: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int supervise_command(const struct settings *set, char *const *cmd)
+{
         struct sup sup;
         uint16_t port;
         int r;
 
-        gethostname(hostname, sizeof hostname - 1);
-        if (health_port(set->health_port, environ, hostname, &port, err, sizeof err) < 0) {
-                fprintf(stderr, "flink-supervisor: %s\n", err);
-                return EXIT_USAGE;
-        }
+        if ((r = pick_health_port(set, &port)) != 0)
+                return r;
         r = sup_init(&sup, set);
         if (r >= 0)
                 r = sup_add_child(&sup, "main", cmd, NULL, NULL);
@@ -149,13 +159,9 @@ static int run(struct cli *cli)
         if (cli->action == CLI_ZK_PUSH)
                 return zkpush_run(&set, cli->zk_push);
         if (cli->action == CLI_PROBE) {
-                char err[256], hostname[256] = "";
                 uint16_t port;
-                gethostname(hostname, sizeof hostname - 1);
-                if (health_port(set.health_port, environ, hostname, &port, err, sizeof err) < 0) {
-                        fprintf(stderr, "flink-supervisor: %s\n", err);
-                        return EXIT_USAGE;
-                }
+                if ((r = pick_health_port(&set, &port)) != 0)
+                        return r;
                 return port ? health_probe(port) : 1;
         }
         if (!cli->cmd) {

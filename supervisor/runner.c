@@ -409,13 +409,6 @@ static int prepare(struct runner *r, char *err, size_t errlen)
         return 0;
 }
 
-/* The configuration without ZooKeeper is checked before anything starts,
- * also when ZooKeeper comes later: the rest must be valid on its own. */
-static int check_local_layers(struct runner *r, char *err, size_t errlen, struct conf *out)
-{
-        return build(r, NULL, out, err, errlen);
-}
-
 static int start_runtime(struct runner *r, char *err, size_t errlen)
 {
         int rc;
@@ -468,7 +461,9 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role)
         r->deadline.src.fd = r->debounce.src.fd = -1;
         for (int i = 0; i < 2; i++)
                 r->good[i].version = r->next[i].version = -1;
-        if (prepare(r, err, sizeof err) < 0 || check_local_layers(r, err, sizeof err, &local) < 0) {
+        /* The layers without ZooKeeper are checked before anything starts,
+         * also when ZooKeeper comes later: they must be valid on their own. */
+        if (prepare(r, err, sizeof err) < 0 || build(r, NULL, &local, err, sizeof err) < 0) {
                 fprintf(stderr, "flink-supervisor: %s\n", err);
                 goto out;
         }
