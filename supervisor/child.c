@@ -67,13 +67,13 @@ static _Noreturn void exec_child(const struct child *c, const struct sig_saved *
                 err = errno;
                 ssize_t r = write(status_fd, &err, sizeof err);
                 (void)r;
-                _exit(126);
+                _exit(CHILD_EXIT_NOT_EXECUTABLE);
         }
         execvpe(c->argv[0], c->argv, c->envp ? c->envp : environ);
         err = errno;
         ssize_t r = write(status_fd, &err, sizeof err);
         (void)r;
-        _exit(err == ENOENT ? 127 : 126);
+        _exit(err == ENOENT ? CHILD_EXIT_NOT_FOUND : CHILD_EXIT_NOT_EXECUTABLE);
 }
 
 int child_spawn(struct child *c, const struct sig_saved *saved)

@@ -18,6 +18,12 @@
 #include "sig.h"
 #include "timer.h"
 
+/* The exit codes of a child whose exec failed, as shells and tini use them. */
+enum {
+        CHILD_EXIT_NOT_EXECUTABLE = 126, /* the command exists but exec failed */
+        CHILD_EXIT_NOT_FOUND = 127,      /* the command does not exist */
+};
+
 /* Who a child runs as, resolved before fork (no name lookups after it). */
 struct child_creds {
         uid_t uid;

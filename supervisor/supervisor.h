@@ -22,8 +22,7 @@ enum {
         EXIT_USAGE = 2,              /* bad command line or setting */
         EXIT_GAVE_UP = 111,          /* crash loop: let the scheduler move the task */
         EXIT_SUPERVISOR_FAILED = 125,/* the supervisor could not set itself up */
-        EXIT_NOT_EXECUTABLE = 126,   /* the command exists but exec failed */
-        EXIT_NOT_FOUND = 127,        /* the command does not exist */
+        /* 126 and 127: CHILD_EXIT_NOT_EXECUTABLE and CHILD_EXIT_NOT_FOUND (child.h) */
 };
 
 struct sup {
