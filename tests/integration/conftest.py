@@ -80,6 +80,8 @@ class Supervisor:
         # The health endpoint is off unless a test asks for it: supervisors
         # running side by side would otherwise contend for port 8558.
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SUPERVISOR_HEALTH_PORT": "0"}
+        # The sanitizers' settings (the LeakSanitizer suppressions of make test-asan) go through.
+        full_env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS")})
         full_env.update(env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen((prefix or []) + [str(BIN)] + list(args), env=full_env,
