@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-enum zk_msg_kind { ZK_MSG_SESSION, ZK_MSG_NODE, ZK_MSG_DATA, ZK_MSG_EXISTS };
+enum zk_msg_kind { ZK_MSG_SESSION, ZK_MSG_NODE, ZK_MSG_DATA, ZK_MSG_EXISTS, ZK_MSG_GOT };
 
 struct zk_msg {
         struct mailbox_msg base;
@@ -22,6 +22,8 @@ struct zk_msg {
         int len;
         int version;
         struct zk_req *req;
+        zk_got_fn got;          /* ZK_MSG_GOT */
+        void *got_data;
 };
 
 /* What a completion needs to know about its request. The loop thread
@@ -32,6 +34,8 @@ struct zk_req {
         struct zk *zk;
         int which;
         unsigned gen;
+        zk_got_fn got;          /* a one-shot zk_get */
+        void *got_data;
 };
 
 static void zk_handle(struct mailbox_msg *m, void *ctx);
@@ -73,9 +77,11 @@ static void on_watch(zhandle_t *zh, int type, int state, const char *path, void 
 static void on_data(int rc, const char *value, int len, const struct Stat *stat, const void *data)
 {
         struct zk_req *req = (struct zk_req *)data;
-        struct zk_msg *msg = msg_new(req->zk, ZK_MSG_DATA);
+        struct zk_msg *msg = msg_new(req->zk, req->got ? ZK_MSG_GOT : ZK_MSG_DATA);
 
         if (msg) {
+                msg->got = req->got;
+                msg->got_data = req->got_data;
                 msg->rc = rc;
                 msg->which = req->which;
                 msg->gen = req->gen;
@@ -119,6 +125,8 @@ static struct zk_req *req_new(struct zk *zk, int which)
                 req->zk = zk;
                 req->which = which;
                 req->gen = zk->gen;
+                req->got = NULL;
+                req->got_data = NULL;
                 req->next = zk->reqs;
                 zk->reqs = req;
         }
@@ -242,6 +250,9 @@ static void zk_handle(struct mailbox_msg *m, void *ctx)
                         if (msg->rc == ZOK)
                                 fetch(zk);
                         break;
+                case ZK_MSG_GOT:
+                        msg->got(zk, msg->rc, msg->data, msg->data ? (size_t)msg->len : 0, msg->got_data);
+                        break;
                 }
         }
         msg_destroy(m);
@@ -265,6 +276,23 @@ int zk_open(struct zk *zk, struct mailbox *mb, const char *connect, const char *
          * name credentials: our events say what matters. */
         zoo_set_debug_level((ZooLogLevel)0);
         return connect_now(zk);
+}
+
+int zk_get(struct zk *zk, const char *path, zk_got_fn got, void *data)
+{
+        struct zk_req *req;
+
+        if (!zk->zh)
+                return -ENOTCONN;
+        if (!(req = req_new(zk, -1)))
+                return -ENOMEM;
+        req->got = got;
+        req->got_data = data;
+        if (zoo_aget(zk->zh, path, 0, on_data, req) != ZOK) {
+                req_free(zk, req);
+                return -ENOTCONN;
+        }
+        return 0;
 }
 
 void zk_close(struct zk *zk)

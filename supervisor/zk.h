@@ -23,6 +23,10 @@ struct zk_doc {
 struct zk;
 struct zk_req;
 
+/* A one-shot read: rc is ZOK (data, len: the node's content, borrowed for
+ * the call), ZNONODE, or why not. */
+typedef void (*zk_got_fn)(struct zk *zk, int rc, const char *data, size_t len, void *cbdata);
+
 struct zk_ops {
         /* Both documents were read (and are watched). */
         void (*docs)(struct zk *zk, const struct zk_doc *base, const struct zk_doc *role, void *data);
@@ -51,4 +55,7 @@ struct zk {
 /* connect is "hosts[/chroot]". Returns 0 or -errno. */
 int zk_open(struct zk *zk, struct mailbox *mb, const char *connect, const char *base_path, const char *role_path,
             const char *auth, int session_ms, const struct zk_ops *ops, void *data);
+/* Reads path once, without a watch; got runs on the loop thread unless
+ * zk_close comes first. Returns 0 or -errno (-ENOTCONN: no session now). */
+int zk_get(struct zk *zk, const char *path, zk_got_fn got, void *data);
 void zk_close(struct zk *zk);
