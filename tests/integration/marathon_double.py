@@ -1,0 +1,919 @@
+"""A Marathon REST API test double (Python standard library only).
+
+Marathon and Mesos cannot run here, so the supervisor's Marathon client is
+tested against this server. It implements the `/v2` semantics written down in
+../shared/MARATHON.md and nothing beyond them: definitions come back with
+Marathon's defaults filled in, partial updates replace the fields they send,
+a write that changes nothing bumps no version and starts no deployment, writes
+to an app under deployment get 409, and bodies Marathon would refuse get 422
+with `details` saying where. It is deliberately strict, so that a client that
+passes here does not depend on leniency a real Marathon lacks.
+
+Tests drive it through MarathonDouble: `requests` records every request with
+the status it got, `writes()`/`changes()` count writes and real changes, and
+`fail_next`, `redirect_to`, `lock` and a changeable `token` inject the
+failures a client must survive.
+
+By hand: python3 marathon_double.py --port 8080 --app conf/marathon/jobmanager.json
+"""
+import argparse
+import base64
+import copy
+import email.message
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+MARATHON_VERSION = "1.11.24"
+MAX_BODY = 1 << 20  # bytes; larger bodies get 413
+SOCKET_TIMEOUT = 10.0  # seconds; a stalled client never holds a handler thread for long
+WRITE_METHODS = ("PUT", "PATCH", "POST")
+
+# ---------------------------------------------------------------------------
+# Validation: a validator is f(value, path, errors) and appends (path, message)
+# pairs; paths are spelled the way Marathon spells them: /healthChecks(0)/portIndex.
+# ---------------------------------------------------------------------------
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _bounded(kind, test, lo, hi):
+    def check(v, path, errors):
+        if not test(v):
+            errors.append((path, f"expected {kind}"))
+        elif v < lo or (hi is not None and v > hi):
+            errors.append((path, f"must be >= {lo}" if hi is None else f"must be between {lo} and {hi}"))
+    return check
+
+
+def _integer(lo=0, hi=None):
+    return _bounded("an integer", _is_int, lo, hi)
+
+
+def _number(lo=0, hi=None):
+    return _bounded("a number", _is_number, lo, hi)
+
+
+def _string(pattern=None, meaning=None):
+    def check(v, path, errors):
+        if not isinstance(v, str):
+            errors.append((path, "expected a string"))
+        elif pattern and not re.fullmatch(pattern, v):
+            errors.append((path, f"must be {meaning}"))
+    return check
+
+
+def _enum(*choices):
+    def check(v, path, errors):
+        if v not in choices or not isinstance(v, str):
+            errors.append((path, "must be one of " + ", ".join(choices)))
+    return check
+
+
+def _boolean(v, path, errors):
+    if not isinstance(v, bool):
+        errors.append((path, "expected a boolean"))
+
+
+def _any_object(v, path, errors):
+    if not isinstance(v, dict):
+        errors.append((path, "expected an object"))
+
+
+def _read_only(v, path, errors):
+    errors.append((path, "is read-only: Marathon sets it, a definition must not carry it"))
+
+
+def _array(item):
+    def check(v, path, errors):
+        if not isinstance(v, list):
+            errors.append((path, "expected an array"))
+            return
+        for i, element in enumerate(v):
+            item(element, f"{path}({i})", errors)
+    return check
+
+
+def _mapping(value):
+    def check(v, path, errors):
+        if not isinstance(v, dict):
+            errors.append((path, "expected an object"))
+            return
+        for key, element in v.items():
+            value(element, f"{path}/{key}", errors)
+    return check
+
+
+def _object(fields, required=()):
+    """A JSON object with exactly these known fields: an unknown one is an error,
+    as Marathon's strict RAML reader makes it."""
+    def check(v, path, errors):
+        if not isinstance(v, dict):
+            errors.append((path, "expected an object"))
+            return
+        for key in required:
+            if key not in v:
+                errors.append((f"{path}/{key}", "is required"))
+        for key, element in v.items():
+            if key in fields:
+                fields[key](element, f"{path}/{key}", errors)
+            else:
+                errors.append((f"{path}/{key}", "unknown field"))
+    return check
+
+
+ID_SEGMENT = r"(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])"
+APP_ID = rf"/?{ID_SEGMENT}(/{ID_SEGMENT})*"
+PORT_NAME = r"[a-z0-9-]+"
+HC_PROTOCOLS = ("HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP")
+PORT_PROTOCOLS = ("tcp", "udp", "udp,tcp", "tcp,udp")
+READ_ONLY = ("tasks", "deployments", "tasksRunning", "tasksStaged", "tasksHealthy", "tasksUnhealthy", "versionInfo",
+             "lastTaskFailure", "readinessCheckResults", "taskStats")
+
+
+def _env_value(v, path, errors):
+    if not isinstance(v, str):
+        _object({"secret": _string()}, required=("secret",))(v, path, errors)
+
+
+def _constraint(v, path, errors):
+    if not (isinstance(v, list) and 2 <= len(v) <= 3 and all(isinstance(x, str) for x in v)):
+        errors.append((path, "expected [field, operator] or [field, operator, value], all strings"))
+
+
+def _unreachable(v, path, errors):
+    if v != "disabled":
+        _object({"inactiveAfterSeconds": _integer(), "expungeAfterSeconds": _integer()})(v, path, errors)
+
+
+_LABELS = _mapping(_string())
+_PORT = _integer(0, 65535)
+_PORT_MAPPING = _object({
+    "containerPort": _PORT, "hostPort": _PORT, "servicePort": _PORT, "protocol": _enum(*PORT_PROTOCOLS),
+    "name": _string(PORT_NAME, "lower-case letters, digits and dashes"), "labels": _LABELS,
+    "networkNames": _array(_string())})
+_PORT_DEFINITION = _object({
+    "port": _PORT, "protocol": _enum(*PORT_PROTOCOLS),
+    "name": _string(PORT_NAME, "lower-case letters, digits and dashes"), "labels": _LABELS}, required=("port",))
+_DOCKER = _object({
+    "image": _string(), "forcePullImage": _boolean, "privileged": _boolean,
+    "parameters": _array(_object({"key": _string(), "value": _string()}, required=("key", "value"))),
+    "pullConfig": _any_object, "credential": _any_object}, required=("image",))
+_CONTAINER = _object({
+    "type": _enum("DOCKER", "MESOS"), "docker": _DOCKER, "portMappings": _array(_PORT_MAPPING),
+    "volumes": _array(_any_object), "linuxInfo": _any_object})
+_HEALTH_CHECK = _object({
+    "protocol": _enum(*HC_PROTOCOLS), "path": _string(), "portIndex": _integer(), "port": _PORT,
+    "gracePeriodSeconds": _integer(), "intervalSeconds": _integer(), "timeoutSeconds": _integer(),
+    "maxConsecutiveFailures": _integer(), "delaySeconds": _integer(), "ignoreHttp1xx": _boolean,
+    "ipProtocol": _enum("IPv4", "IPv6"), "command": _object({"value": _string()}, required=("value",))})
+_READINESS_CHECK = _object({
+    "name": _string(), "protocol": _enum("HTTP", "HTTPS"), "path": _string(), "portName": _string(),
+    "intervalSeconds": _integer(), "timeoutSeconds": _integer(),
+    "httpStatusCodesForReady": _array(_integer(100, 999)), "preserveLastResponse": _boolean}, required=("portName",))
+APP_FIELDS = {
+    "id": _string(APP_ID, "a path of lower-case names such as /flink/taskmanager"),
+    "cmd": _string(), "args": _array(_string()), "user": _string(), "env": _mapping(_env_value),
+    "instances": _integer(), "cpus": _number(), "mem": _number(), "disk": _number(), "gpus": _integer(),
+    "executor": _string(), "constraints": _array(_constraint),
+    "fetch": _array(_object({"uri": _string(), "extract": _boolean, "executable": _boolean, "cache": _boolean,
+                             "destPath": _string()}, required=("uri",))),
+    "portDefinitions": _array(_PORT_DEFINITION), "requirePorts": _boolean,
+    "backoffSeconds": _integer(), "backoffFactor": _number(1), "maxLaunchDelaySeconds": _integer(),
+    "container": _CONTAINER, "healthChecks": _array(_HEALTH_CHECK), "readinessChecks": _array(_READINESS_CHECK),
+    "dependencies": _array(_string()),
+    "upgradeStrategy": _object({"minimumHealthCapacity": _number(0, 1), "maximumOverCapacity": _number(0, 1)}),
+    "labels": _LABELS, "acceptedResourceRoles": _array(_string()), "residency": _any_object,
+    "secrets": _any_object, "taskKillGracePeriodSeconds": _integer(),
+    "killSelection": _enum("YOUNGEST_FIRST", "OLDEST_FIRST"), "unreachableStrategy": _unreachable,
+    "networks": _array(_object({"mode": _enum("host", "container/bridge", "container"), "name": _string(),
+                                "labels": _LABELS})),
+    "tty": _boolean, "role": _string(), "executorResources": _any_object, "check": _any_object,
+    "version": _string(),
+    **{field: _read_only for field in READ_ONLY},
+}
+
+
+def _structure_errors(body, new_app):
+    """Unknown fields, wrong types, read-only fields, and `version` mixed with
+    other fields. new_app: the body is a whole new definition (POST, add_app),
+    which needs an id and cannot be a rollback."""
+    errors = []
+    _object(APP_FIELDS, required=("id",) if new_app else ())(body, "", errors)
+    if "version" in body and new_app:
+        errors.append(("/version", "a new app cannot name a version; `version` alone in a PUT is a rollback"))
+    elif "version" in body and set(body) - {"version", "id"}:
+        errors.append(("/", "The 'version' field may only be combined with the 'id' field."))
+    return errors
+
+
+def _ports(app):
+    """The app's ports in Marathon's order: container.portMappings when
+    non-empty, else portDefinitions (MARATHON.md, PORT0..PORTn)."""
+    return app.get("container", {}).get("portMappings") or app["portDefinitions"]
+
+
+def _semantic_errors(app):
+    """Rules that need the whole resulting (normalised) app: a partial update
+    may break a check it did not send, e.g. by shrinking portMappings."""
+    errors = []
+    ports = _ports(app)
+    names = [p["name"] for p in ports if "name" in p]
+    if len(set(names)) != len(names):
+        where = "/container/portMappings" if app.get("container", {}).get("portMappings") else "/portDefinitions"
+        errors.append((where, "port names must be unique"))
+    for i, check in enumerate(app["healthChecks"]):
+        at = f"/healthChecks({i})"
+        command = check["protocol"] == "COMMAND"
+        if "port" in check and "portIndex" in check:
+            errors.append((at, "send port or portIndex, not both"))
+        elif not command and "portIndex" in check and check["portIndex"] >= len(ports):
+            errors.append((f"{at}/portIndex", f"must address an element of container.portMappings (else "
+                           f"portDefinitions); the app has {len(ports)} port(s)"))
+        if command and "command" not in check:
+            errors.append((f"{at}/command", "is required for COMMAND checks"))
+        elif not command and "command" in check:
+            errors.append((f"{at}/command", "is only for COMMAND checks"))
+    if sum(c["protocol"].startswith("MESOS_") for c in app["healthChecks"]) > 1:
+        errors.append(("/healthChecks", "at most one MESOS_* health check per app"))
+    if len(app["readinessChecks"]) > 1:
+        errors.append(("/readinessChecks", "at most one readiness check per app"))
+    for i, check in enumerate(app["readinessChecks"]):
+        at = f"/readinessChecks({i})"
+        if check["portName"] not in names:
+            errors.append((f"{at}/portName", f"must name a port of the app (one of {names})"))
+        if not 0 < check["timeoutSeconds"] < check["intervalSeconds"]:
+            errors.append((f"{at}/timeoutSeconds", "must be > 0 and < intervalSeconds"))
+    return errors
+
+
+def _details(errors):
+    """Marathon's `details`: one entry per path, its messages in order."""
+    grouped = {}
+    for path, message in errors:
+        grouped.setdefault(path or "/", []).append(message)
+    return [{"path": path, "errors": messages} for path, messages in grouped.items()]
+
+
+class InvalidApp(ValueError):
+    """add_app() got a definition Marathon would reject; .details as in a 422."""
+
+    def __init__(self, errors):
+        self.details = _details(errors)
+        super().__init__(f"invalid app definition: {self.details}")
+
+
+# ---------------------------------------------------------------------------
+# Normalisation: the definition as GET returns it, every default filled in.
+# Comparing normalised definitions is how a no-op write is recognised.
+# ---------------------------------------------------------------------------
+
+APP_DEFAULTS = {
+    "instances": 1, "cpus": 1, "mem": 128, "disk": 0, "gpus": 0, "executor": "", "env": {}, "labels": {},
+    "constraints": [], "fetch": [], "dependencies": [], "healthChecks": [], "readinessChecks": [],
+    "backoffSeconds": 1, "backoffFactor": 1.15, "maxLaunchDelaySeconds": 300, "requirePorts": False,
+    "killSelection": "YOUNGEST_FIRST", "networks": [{"mode": "host"}], "secrets": {}, "role": "*",
+    "unreachableStrategy": {"inactiveAfterSeconds": 0, "expungeAfterSeconds": 0},
+}
+UPGRADE_DEFAULTS = {"minimumHealthCapacity": 1, "maximumOverCapacity": 1}
+READINESS_DEFAULTS = {"name": "readinessCheck", "protocol": "HTTP", "path": "/", "intervalSeconds": 30,
+                      "timeoutSeconds": 10, "httpStatusCodesForReady": [200], "preserveLastResponse": False}
+# Marathon's service port for an app that names no ports: one port, 10000 from its pool.
+DEFAULT_PORT_DEFINITIONS = [{"port": 10000, "protocol": "tcp", "name": "default", "labels": {}}]
+
+
+def _absolute(app_id):
+    """Marathon's PathId: a leading slash, no empty segments."""
+    return "/" + "/".join(segment for segment in app_id.split("/") if segment)
+
+
+def _health_check_defaults(check):
+    """MARATHON.md's defaults; each only for the protocols it applies to.
+    ipProtocol goes on every check that connects to a port (all but COMMAND)."""
+    protocol = check.get("protocol", "HTTP")
+    out = {"protocol": protocol, "gracePeriodSeconds": 300, "intervalSeconds": 60, "timeoutSeconds": 20,
+           "maxConsecutiveFailures": 3}
+    if protocol in ("HTTP", "HTTPS", "MESOS_HTTP", "MESOS_HTTPS"):
+        out["path"] = "/"
+    if protocol in ("HTTP", "HTTPS"):
+        out["ignoreHttp1xx"] = False
+    if protocol == "COMMAND" or protocol.startswith("MESOS_"):
+        out["delaySeconds"] = 15
+    if protocol != "COMMAND":
+        out["ipProtocol"] = "IPv4"
+        if "port" not in check and "portIndex" not in check:
+            out["portIndex"] = 0
+    out.update(check)
+    return out
+
+
+def _normalise(definition):
+    """A structurally valid definition with every default filled in.
+    Idempotent, so normalise(current + sent fields) compares with current."""
+    app = copy.deepcopy(definition)
+    app["id"] = _absolute(app["id"])
+    for key, value in APP_DEFAULTS.items():
+        app.setdefault(key, copy.deepcopy(value))
+    app["upgradeStrategy"] = {**UPGRADE_DEFAULTS, **app.get("upgradeStrategy", {})}
+    bridge = any(n.get("mode") == "container/bridge" for n in app["networks"])
+    if "container" in app:
+        container = {"type": "DOCKER", "volumes": [], "portMappings": [], **app["container"]}
+        if "docker" in container:
+            container["docker"] = {"forcePullImage": False, "privileged": False, "parameters": [],
+                                   **container["docker"]}
+        container["portMappings"] = [
+            {"containerPort": 0, **({"hostPort": 0} if bridge else {}), "servicePort": 0, "protocol": "tcp",
+             "labels": {}, **m} for m in container["portMappings"]]
+        app["container"] = container
+    if "portDefinitions" not in app:
+        mapped = app.get("container", {}).get("portMappings")
+        app["portDefinitions"] = [] if mapped else copy.deepcopy(DEFAULT_PORT_DEFINITIONS)
+    app["portDefinitions"] = [{"protocol": "tcp", "labels": {}, **p} for p in app["portDefinitions"]]
+    app["healthChecks"] = [_health_check_defaults(c) for c in app["healthChecks"]]
+    app["readinessChecks"] = [{**READINESS_DEFAULTS, **c} for c in app["readinessChecks"]]
+    return app
+
+
+# ---------------------------------------------------------------------------
+# State
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One request as the double saw it, with the status it answered.
+    headers is an email.message.Message: lookups ignore case."""
+    method: str
+    path: str
+    query: dict
+    headers: email.message.Message
+    body: bytes = b""
+    status: int = 0
+    app_id: "str | None" = None
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def forced(self):
+        return self.query.get("force") == "true"
+
+
+class _App:
+    """An app: its normalised definition, version history and deployment."""
+
+    def __init__(self, definition, version):
+        self.definition = definition
+        self.version = version
+        self.last_scaling = self.last_config = version
+        self.history = {version: copy.deepcopy(definition)}
+        self.changes = 0
+        self.deployment_id = None
+        self.locked_until = 0.0
+
+    def deployment(self):
+        """The id of the deployment holding the app, or None once it expired."""
+        return self.deployment_id if time.monotonic() < self.locked_until else None
+
+    def lock(self, seconds):
+        self.deployment_id = str(uuid.uuid4())
+        self.locked_until = time.monotonic() + seconds
+        return self.deployment_id
+
+
+def _reply(status, payload=None, headers=None):
+    return status, payload, headers or {}
+
+
+def _invalid(errors):
+    return _reply(422, {"message": "Object is not valid", "details": _details(errors)})
+
+
+def _no_app(app_id):
+    return _reply(404, {"message": f"App '{app_id}' does not exist"})
+
+
+def _reject_constant(name):
+    """json.loads accepts NaN and Infinity; Marathon's JSON reader does not."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_body(record):
+    """(object, None) or (None, error reply): 415 without a JSON content type,
+    400 unless the body is one JSON object."""
+    media_type = record.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if record.body and media_type != "application/json":
+        return None, _reply(415, {"message": f"Unsupported Media Type {media_type or '(none)'}: "
+                                             "send Content-Type: application/json"})
+    try:
+        body = json.loads(record.body, parse_constant=_reject_constant)
+    except ValueError as e:
+        return None, _reply(400, {"message": "Invalid JSON", "details": [{"path": "/", "errors": [str(e)]}]})
+    if not isinstance(body, dict):
+        return None, _reply(400, {"message": "Invalid JSON",
+                                  "details": [{"path": "/", "errors": ["expected a JSON object"]}]})
+    return body, None
+
+
+class MarathonDouble:
+    """A Marathon leader on 127.0.0.1 serving the `/v2` API of MARATHON.md.
+
+    credentials: (user, password) for HTTP basic auth on every path.
+    token: a DC/OS token expected as `Authorization: token=<token>`; may be
+    changed later (expiry, rotation). With neither, every request is let in.
+    deploy_seconds: how long each changing write keeps the app in a deployment
+    (GET shows it; writes meanwhile get 409 unless ?force=true).
+    port: 0 picks a free port; the same port is kept across stop()/start().
+    """
+
+    def __init__(self, credentials=None, token=None, deploy_seconds=0.0, port=0):
+        self.credentials = tuple(credentials) if credentials else None
+        self.token = token
+        self.deploy_seconds = deploy_seconds
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}" if port else None
+        self.verbose = False
+        self.framework_id = f"{uuid.uuid4()}-0000"
+        self._lock = threading.RLock()
+        self._apps = {}
+        self._requests = []
+        self._failures = []
+        self._redirect = None
+        self._last_version_ms = 0
+        self._server = None
+        self._thread = None
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self):
+        if self._server:
+            raise RuntimeError("already started")
+        server = _Server(("127.0.0.1", self.port), _Handler)
+        server.double = self
+        self.port = server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"marathon-double-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stops serving and drops open connections, the way a Marathon that
+        went away would; the apps stay, so start() again resumes."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.drop_connections()
+        server.server_close()
+        self._thread.join(SOCKET_TIMEOUT)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- set-up and inspection for tests --------------------------------------
+
+    def add_app(self, definition):
+        """Stores an app as if POSTed (validated, defaults filled in), without
+        a deployment and without counting as a change. Returns app(id)."""
+        definition = dict(definition)
+        errors = _structure_errors(definition, new_app=True)
+        if not errors:
+            definition = _normalise(definition)
+            errors = _semantic_errors(definition)
+        if errors:
+            raise InvalidApp(errors)
+        with self._lock:
+            self._apps[definition["id"]] = _App(definition, self._next_version())
+        return self.app(definition["id"])
+
+    def app(self, app_id):
+        """The app as GET /v2/apps/{id} returns it inside {"app": ...}."""
+        with self._lock:
+            return self._view(self._apps[_absolute(app_id)])
+
+    @property
+    def requests(self):
+        with self._lock:
+            return list(self._requests)
+
+    def writes(self, app_id=None):
+        """The PUT/PATCH/POST requests (for app_id), whatever they answered."""
+        wanted = _absolute(app_id) if app_id else None
+        return [r for r in self.requests if r.method in WRITE_METHODS and wanted in (None, r.app_id)]
+
+    def changes(self, app_id=None):
+        """How many writes changed a definition (bumped its version)."""
+        wanted = _absolute(app_id) if app_id else None
+        with self._lock:
+            return sum(a.changes for i, a in self._apps.items() if wanted in (None, i))
+
+    def fail_next(self, status, body=None, count=1, headers=None, raw=None, methods=None):
+        """The next `count` requests, whatever their path, get this reply:
+        body (a dict, sent as JSON) or raw (bytes, sent as they are).
+        methods (e.g. ("PATCH", "PUT")) limits it to requests of those methods."""
+        payload = raw if raw is not None else body
+        wanted = tuple(methods) if methods else None
+        with self._lock:
+            self._failures.extend([(wanted, _reply(status, payload, dict(headers or {})))] * count)
+
+    def redirect_to(self, other_url):
+        """Every /v2 request answers 307 to other_url (None: serve again)."""
+        with self._lock:
+            self._redirect = other_url.rstrip("/") if other_url else None
+
+    def lock(self, app_id, seconds):
+        """Puts the app into a deployment for `seconds`; returns its id."""
+        with self._lock:
+            return self._apps[_absolute(app_id)].lock(seconds)
+
+    # -- request handling (called by _Handler) --------------------------------
+
+    def _record(self, record):
+        with self._lock:
+            self._requests.append(record)
+
+    def _handle(self, record, target):
+        """The reply (status, payload, headers) to one request."""
+        with self._lock:
+            for i, (wanted, reply) in enumerate(self._failures):
+                if wanted is None or record.method in wanted:
+                    del self._failures[i]
+                    return reply
+            if self._redirect and (record.path == "/v2" or record.path.startswith("/v2/")):
+                return _reply(307, None, {"Location": self._redirect + target})
+            if not self._authorised(record.headers.get("Authorization", "")):
+                if self.credentials:
+                    return _reply(401, {"message": "Invalid username or password."},
+                                  {"WWW-Authenticate": 'Basic realm="Mesosphere Marathon"'})
+                return _reply(401, {"message": "Not authenticated: missing, invalid or expired token."},
+                              {"WWW-Authenticate": "acsjwt"})
+            return self._route(record)
+
+    def _authorised(self, given):
+        if self.credentials is None and self.token is None:
+            return True
+        if self.token is not None and given == f"token={self.token}":
+            return True
+        if self.credentials and given[:6].lower() == "basic ":
+            try:
+                user, _, password = base64.b64decode(given[6:].strip(), validate=True).decode().partition(":")
+            except ValueError:
+                return False
+            return (user, password) == self.credentials
+        return False
+
+    def _route(self, record):
+        method, path = record.method, record.path
+        if path == "/ping":
+            return _reply(200, "pong") if method == "GET" else _not_allowed()
+        if path == "/v2/info":
+            return _reply(200, self._info()) if method == "GET" else _not_allowed()
+        if path == "/v2/deployments":
+            return _reply(200, self._deployments()) if method == "GET" else _not_allowed()
+        if path.rstrip("/") == "/v2/apps":
+            if method == "GET":
+                return _reply(200, {"apps": [self._view(a) for a in self._apps.values()]})
+            return self._create(record) if method == "POST" else _not_allowed()
+        if not path.startswith("/v2/apps/"):
+            return _reply(404, {"message": f"Not Found: {path}"})
+        app_id, versions = _split_app_path(path)
+        if versions:
+            if method != "GET":
+                return _not_allowed()
+            if app_id not in self._apps:
+                return _no_app(app_id)
+            return _reply(200, {"versions": sorted(self._apps[app_id].history, reverse=True)})
+        if method == "GET":
+            return _reply(200, {"app": self._view(self._apps[app_id])}) if app_id in self._apps else _no_app(app_id)
+        if method in ("PUT", "PATCH"):
+            partial = method == "PATCH" or record.query.get("partialUpdate", "true") != "false"
+            return self._update(record, app_id, partial, create=method == "PUT")
+        return _not_allowed()
+
+    def _create(self, record):
+        body, error = _parse_body(record)
+        if error:
+            return error
+        errors = _structure_errors(body, new_app=True)
+        if errors:
+            return _invalid(errors)
+        target = _normalise(body)
+        errors = _semantic_errors(target)
+        if errors:
+            return _invalid(errors)
+        if target["id"] in self._apps:
+            return _reply(409, {"message": f"An app with id [{target['id']}] already exists."})
+        app = self._add(target)
+        return _reply(201, self._view(app), {"Location": f"/v2/apps{app.definition['id']}"})
+
+    def _update(self, record, app_id, partial, create):
+        """PUT and PATCH: validate, apply to the current definition, and deploy
+        only when the normalised result differs."""
+        body, error = _parse_body(record)
+        if error:
+            return error
+        errors = _structure_errors(body, new_app=False)
+        if isinstance(body.get("id"), str) and _absolute(body["id"]) != app_id:
+            errors.append(("/id", f"must be the app id of the path, {app_id}"))
+        if errors:
+            return _invalid(errors)
+        current = self._apps.get(app_id)
+        if current is None and (not create or "version" in body):
+            return _no_app(app_id)
+        if current is None:
+            APP_FIELDS["id"](app_id, "/id", errors)
+        if "version" in body:
+            if body["version"] not in current.history:
+                return _reply(404, {"message": f"App '{app_id}' does not exist in version {body['version']}"})
+            target = copy.deepcopy(current.history[body["version"]])
+        else:
+            base = current.definition if current and partial else {}
+            target = _normalise({**base, **body, "id": app_id})
+        errors += _semantic_errors(target)
+        if errors:
+            return _invalid(errors)
+        if current is None:
+            app = self._add(target)
+            return _reply(201, {"deploymentId": app.deployment_id, "version": app.version},
+                          {"Location": f"/v2/apps{app_id}"})
+        deployment = current.deployment()
+        if deployment and not record.forced:
+            return _reply(409, {
+                "message": "App is locked by one or more deployments. Override with the option '?force=true'. "
+                           f"View details at '/v2/deployments/{deployment}'.",
+                "deployments": [{"id": deployment}]})
+        if target == current.definition:
+            # Marathon's plan for an unchanged app has no steps: it is done at once.
+            return _reply(200, {"deploymentId": str(uuid.uuid4()), "version": current.version})
+        old = current.definition
+        scaling_only = {k for k in target.keys() | old.keys() if target.get(k) != old.get(k)} == {"instances"}
+        current.definition = target
+        current.version = self._next_version()
+        current.last_scaling = current.version
+        if not scaling_only:
+            current.last_config = current.version
+        current.history[current.version] = copy.deepcopy(target)
+        current.changes += 1
+        current.lock(self.deploy_seconds)
+        return _reply(200, {"deploymentId": current.deployment_id, "version": current.version})
+
+    def _add(self, definition):
+        """A new app created by a write: a change, and a deployment."""
+        app = _App(definition, self._next_version())
+        app.changes = 1
+        app.lock(self.deploy_seconds)
+        self._apps[definition["id"]] = app
+        return app
+
+    def _next_version(self):
+        """ISO-8601 UTC with milliseconds, strictly increasing."""
+        ms = max(time.time_ns() // 1_000_000, self._last_version_ms + 1)
+        self._last_version_ms = ms
+        seconds, millis = divmod(ms, 1000)
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+    def _view(self, app):
+        out = copy.deepcopy(app.definition)
+        deployment = app.deployment()
+        out.update({
+            "version": app.version,
+            "versionInfo": {"lastScalingAt": app.last_scaling, "lastConfigChangeAt": app.last_config},
+            "tasks": [], "deployments": [{"id": deployment}] if deployment else [],
+            "tasksRunning": 0, "tasksStaged": 0, "tasksHealthy": 0, "tasksUnhealthy": 0,
+        })
+        return out
+
+    def _deployments(self):
+        return [{"id": app.deployment(), "version": app.version, "affectedApps": [app_id], "affectedPods": [],
+                 "steps": [], "currentActions": [], "currentStep": 1, "totalSteps": 1}
+                for app_id, app in self._apps.items() if app.deployment()]
+
+    def _info(self):
+        return {"name": "marathon", "version": MARATHON_VERSION, "buildref": "marathon-double",
+                "leader": f"127.0.0.1:{self.port}", "elected": True, "frameworkId": self.framework_id,
+                "marathon_config": {"master": "zk://127.0.0.1:2181/mesos", "hostname": "127.0.0.1",
+                                    "http_port": self.port, "mesos_role": "*", "task_launch_timeout": 300000},
+                "zookeeper_config": {"zk": "zk://127.0.0.1:2181/marathon"},
+                "http_config": {"http_port": self.port, "https_port": 8443}}
+
+
+def _split_app_path(path):
+    """(app id, whether it is the /versions sub-resource) of /v2/apps/{id}[/versions],
+    else (None, False). Ids may hold slashes; Marathon drops empty segments."""
+    rest = path[len("/v2/apps/"):].strip("/") if path.startswith("/v2/apps/") else ""
+    if not rest:
+        return None, False
+    if rest.endswith("/versions"):
+        return _absolute(rest[:-len("/versions")]), True
+    return _absolute(rest), False
+
+
+def _request_app_id(record):
+    """The app a request is about, for writes(): from the path, or from the
+    body of a POST /v2/apps; None when there is none (or it is unreadable)."""
+    app_id, _ = _split_app_path(record.path)
+    if app_id is None and record.method == "POST":
+        try:
+            body_id = json.loads(record.body).get("id")
+        except (ValueError, AttributeError):
+            body_id = None
+        app_id = _absolute(body_id) if isinstance(body_id, str) else None
+    return app_id
+
+
+def _not_allowed():
+    return _reply(405, {"message": "HTTP 405 Method Not Allowed"})
+
+
+# ---------------------------------------------------------------------------
+# HTTP plumbing
+# ---------------------------------------------------------------------------
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Server(ThreadingHTTPServer):
+    """Tracks its connections so stop() can drop keep-alive clients at once,
+    and keeps clients' resets and timeouts out of the test output."""
+    daemon_threads = True
+
+    def __init__(self, *args):
+        self.connections = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(*args)
+
+    def drop_connections(self):
+        with self.connections_lock:
+            for connection in self.connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as libcurl uses it
+    server_version = "marathon-double"
+    timeout = SOCKET_TIMEOUT
+
+    def setup(self):
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self):
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, fmt, *args):
+        if self.server.double.verbose:
+            super().log_message(fmt, *args)
+
+    def handle_expect_100(self):
+        """Refuses an oversized body before the client sends it."""
+        if self._declared_length() > MAX_BODY:
+            self._too_large(self._new_record())
+            return False
+        return super().handle_expect_100()
+
+    def do_GET(self):
+        record = self._new_record()
+        try:
+            if self._declared_length() > MAX_BODY:
+                raise _BodyTooLarge
+            record.body = self._read_body()
+        except _BodyTooLarge:
+            self._too_large(record)
+            return
+        except ValueError:
+            self.close_connection = True
+            self._send(record, *_reply(400, {"message": "Malformed request body framing"}))
+            return
+        record.app_id = _request_app_id(record)
+        self._send(record, *self.server.double._handle(record, self.path))
+
+    do_PUT = do_PATCH = do_POST = do_DELETE = do_GET
+
+    def _new_record(self):
+        url = urlsplit(self.path)
+        return Request(self.command, unquote(url.path), dict(parse_qsl(url.query, keep_blank_values=True)),
+                       self.headers)
+
+    def _declared_length(self):
+        """Content-Length as sent; an unparseable one is left to _read_body."""
+        try:
+            return int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return 0
+
+    def _read_body(self):
+        """The body, framed by Content-Length or chunked (libcurl sends chunked
+        for uploads of unknown size). ValueError on broken framing."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError("negative Content-Length")
+            return self.rfile.read(length)
+        chunks, size = [], 0
+        while True:
+            length = int(self.rfile.readline(1024).split(b";")[0].strip(), 16)
+            if length == 0:
+                while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
+            size += length
+            if size > MAX_BODY:
+                raise _BodyTooLarge
+            chunks.append(self.rfile.read(length))
+            self.rfile.readline(1024)
+
+    def _too_large(self, record):
+        """413 and hang up: the unread body would otherwise be parsed as the next request."""
+        self.close_connection = True
+        self._send(record, 413, {"message": f"Request body larger than {MAX_BODY} bytes"},
+                   {"Connection": "close"})
+
+    def _send(self, record, status, payload, headers):
+        """Records the request with its status, then answers. Recording first
+        means a client that got its answer finds its request recorded."""
+        if isinstance(payload, (dict, list)):
+            data, content_type = json.dumps(payload).encode(), "application/json"
+        elif isinstance(payload, str):
+            data, content_type = payload.encode(), "text/plain; charset=utf-8"
+        elif payload is None:
+            data, content_type = b"", None
+        else:
+            data, content_type = payload, "application/json"
+        record.status = status
+        self.server.double._record(record)
+        self.send_response(status)
+        all_headers = {"Content-Type": content_type} if content_type else {}
+        all_headers.update(headers)
+        for name, value in all_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _definitions(path):
+    """The apps of a JSON file: one app, or a group with `apps`."""
+    with open(path) as f:
+        document = json.load(f)
+    return document["apps"] if "apps" in document else [document]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve a Marathon /v2 API test double on 127.0.0.1.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--app", action="append", default=[], metavar="FILE.json",
+                        help="an app definition, or a group with `apps`, to start with (repeatable)")
+    parser.add_argument("--credentials", metavar="USER:PASSWORD", help="require HTTP basic auth")
+    parser.add_argument("--token", help="require `Authorization: token=TOKEN` (DC/OS)")
+    parser.add_argument("--deploy-seconds", type=float, default=0.0,
+                        help="how long each change keeps the app in a deployment (409 on writes meanwhile)")
+    args = parser.parse_args(argv)
+    credentials = tuple(args.credentials.split(":", 1)) if args.credentials else None
+    double = MarathonDouble(credentials, args.token, args.deploy_seconds, port=args.port)
+    for path in args.app:
+        for definition in _definitions(path):
+            double.add_app(definition)
+    double.verbose = True
+    double.start()
+    print(f"Marathon double serving on {double.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        double.stop()
+
+
+if __name__ == "__main__":
+    main()
