@@ -5,7 +5,7 @@ ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${BASE_IMAGE} AS builder
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc make libc6-dev libyaml-dev libzookeeper-mt-dev libmicrohttpd-dev \
+      gcc make libc6-dev libyaml-dev libzookeeper-mt-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -16,7 +16,7 @@ FROM ${BASE_IMAGE}
 ARG FLINK_VERSION=1.20.5
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      openjdk-17-jre-headless libyaml-0-2 libzookeeper-mt2 libmicrohttpd12 procps \
+      openjdk-17-jre-headless libyaml-0-2 libzookeeper-mt2 libmicrohttpd12 libcurl4 libjansson4 ca-certificates procps \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 9999 flink \
  && useradd --system --uid 9999 --gid flink --home-dir /opt/flink --no-create-home --shell /usr/sbin/nologin flink

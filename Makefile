@@ -12,8 +12,13 @@ COMMON     := -std=gnu11 -D_GNU_SOURCE -DTHREADED -g -pthread -MMD -MP -DVERSION
 HARDEN     := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 SANITIZE   := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# libmicrohttpd is loaded at run time by the health endpoint (health.c).
-LIBS       := -pthread -lyaml -lzookeeper_mt -ldl
+# libmicrohttpd and libcurl are loaded at run time (health.c, http.c), only when used.
+LIBS       := -pthread -lyaml -lzookeeper_mt -ljansson -ldl
+# make WITH_SYSTEMD=1: sd_notify readiness and watchdog (notify.c), linking
+# libsystemd; the default binary neither speaks it nor links the library.
+WITH_SYSTEMD ?=
+SYSTEMD_DEF := $(if $(filter 1,$(WITH_SYSTEMD)),-DWITH_SYSTEMD)
+SYSTEMD_LIB := $(if $(filter 1,$(WITH_SYSTEMD)),-lsystemd)
 
 SRC        := $(wildcard supervisor/*.c)
 LIB_SRC    := $(filter-out supervisor/main.c,$(SRC))
@@ -22,6 +27,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 OBJ        := $(SRC:supervisor/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ   := $(SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB   := $(LIB_SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
+SD_OBJ     := $(SRC:supervisor/%.c=$(BUILD)/systemd/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat $(BUILD)/bench/orphanstorm
 
@@ -37,17 +43,36 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
 
-.PHONY: all asan helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean
+.PHONY: all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(HARDEN) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(SYSTEMD_DEF) $(CFLAGS) -c $< -o $@
+
+# notify.o is rebuilt (and the binary relinked) when WITH_SYSTEMD changes
+# between runs; the stamp is rewritten only then.
+$(BUILD)/obj/notify.o: $(BUILD)/obj/with-systemd
+$(BUILD)/obj/with-systemd: FORCE
+	@mkdir -p $(@D)
+	@echo '$(WITH_SYSTEMD)' | cmp -s - $@ || echo '$(WITH_SYSTEMD)' > $@
+FORCE:
 
 $(BUILD)/flink-supervisor: $(OBJ)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS)
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS) $(SYSTEMD_LIB)
+
+# Always with libsystemd, whatever WITH_SYSTEMD says: the tests run it.
+$(BUILD)/systemd/obj/%.o: supervisor/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) -DWITH_SYSTEMD $(CFLAGS) -c $< -o $@
+
+$(BUILD)/systemd/flink-supervisor: $(SD_OBJ)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS) -lsystemd
+systemd: $(BUILD)/systemd/flink-supervisor
 
 $(BUILD)/asan/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
@@ -120,21 +145,21 @@ fuzz: deps $(BUILD)/fuzz/fuzz_config
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-test-integration: all helpers flink-dist flink-dist-2
+test-integration: all $(BUILD)/systemd/flink-supervisor helpers flink-dist flink-dist-2
 	$(PYTHON) -m pytest -q tests/integration
 
 # The image under the real Docker engine (and, with it, the compose cluster).
 test-system: image zk-image
 	$(PYTHON) -m pytest -q tests/system
 
-test-asan: asan helpers flink-dist flink-dist-2
+test-asan: asan $(BUILD)/systemd/flink-supervisor helpers flink-dist flink-dist-2
 	SUPERVISOR_BIN=$(BUILD)/asan/flink-supervisor LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    $(PYTHON) -m pytest -q tests/integration \
 	    --ignore=tests/integration/test_valgrind.py
 
 # The whole suite; what .ci/run runs. deps first: the machine may be new.
 test: deps
-	$(MAKE) all asan helpers $(UNIT_BIN)
+	$(MAKE) all asan $(BUILD)/systemd/flink-supervisor helpers $(UNIT_BIN)
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) test-integration
@@ -146,9 +171,9 @@ bench: deps all helpers flink-dist zk-image
 
 # Keeps the download cache: make distclean removes it too.
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/flink-supervisor $(BUILD)/testchild
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/systemd $(BUILD)/unit $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/flink-supervisor $(BUILD)/testchild
 
 distclean:
 	rm -rf $(BUILD)
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(SD_OBJ:.o=.d) $(UNIT_BIN:=.d)

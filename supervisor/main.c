@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "marathon.h"
 #include "role.h"
 #include "runner.h"
 #include "settings.h"
@@ -33,7 +34,7 @@ static void report_line(const char *message, void *data)
 
 static void print_help(void)
 {
-        char table[4096];
+        char table[8192];
 
         settings_describe(table, sizeof table);
         printf("Usage: flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...]\n"
@@ -135,8 +136,10 @@ static int supervise_command(const struct settings *set, char *const *cmd)
         r = sup_init(&sup, set);
         if (r >= 0)
                 r = sup_add_child(&sup, "main", cmd, NULL, NULL);
-        if (r >= 0)
+        if (r >= 0) {
                 sup_serve_health(&sup, port, NULL, NULL);
+                sup_register(&sup);
+        }
         if (r < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
                 sup_close(&sup);
@@ -156,6 +159,13 @@ static int run(struct cli *cli)
         if (settings_load(&set, env_lookup, NULL, report_line, NULL) < 0)
                 return EXIT_USAGE;
         log_setup((enum log_level)set.log_level, (enum log_format)set.log_format);
+        if (set.marathon_url && set.marathon_app_id) {
+                char err[256];
+                if (marathon_check(set.marathon_url, set.marathon_app_id, err, sizeof err) < 0) {
+                        fprintf(stderr, "flink-supervisor: %s\n", err);
+                        return EXIT_USAGE;
+                }
+        }
         if (cli->action == CLI_ZK_PUSH)
                 return zkpush_run(&set, cli->zk_push);
         if (cli->action == CLI_PROBE) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "health.h"
 #include "launch.h"
 #include "log.h"
+#include "probe.h"
 #include "supervisor.h"
 #include "timer.h"
 #include "user.h"
@@ -57,6 +59,11 @@ struct runner {
         bool missing_told[2];     /* a missing znode is logged once, until it exists */
         uint64_t rejections, changes;
         uint16_t health_port;
+        /* Flink-aware probes */
+        char resource_id[300];    /* a TaskManager's, when the config names none */
+        struct probe_targets targets;
+        struct probe probe;
+        bool probing;
 };
 
 static void config_warning(const char *message, void *data)
@@ -95,6 +102,12 @@ static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, 
         r->in.zk_role_len = docs ? docs[1].len : 0;
         conf_init(out);
         int rc = flinkconf_build(out, &r->in, config_warning, NULL, err, errlen);
+        /* The readiness probe finds a TaskManager by its resource id: it must be known. */
+        if (rc == 0 && r->role == ROLE_TASKMANAGER && !conf_get(out, "taskmanager.resource-id"))
+                rc = conf_set(out, "taskmanager.resource-id", r->resource_id, CONF_SRC_DEFAULT);
+        if (rc == 0)
+                rc = probe_targets(out, r->role, r->set->probe_url, r->use_zk ? r->quorum.hosts : NULL,
+                                   r->use_zk ? r->quorum.chroot : NULL, &r->targets, err, errlen);
         if (rc < 0)
                 conf_free(out);
         return rc;
@@ -121,6 +134,8 @@ static int apply(struct runner *r, const struct conf *c)
         }
         free(r->applied);
         r->applied = text;
+        if (r->probing)
+                probe_set_targets(&r->probe, &r->targets);
         log_info("config.written", LOG_STR("dir", r->dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
         return 0;
@@ -288,6 +303,48 @@ static void snapshot_zk(struct report_snapshot *out, void *data)
         out->zk_connected = r->zk_connected;
         out->config_rejections = r->rejections;
         out->config_changes_applied = r->changes;
+        if (r->probing) {
+                out->healthy = out->healthy && probe_alive(&r->probe, timer_now_ms());
+                out->ready = out->ready && probe_ready(&r->probe);
+        }
+}
+
+/* The probe follows the first child: Flink's JVM for every role. */
+static int first_child_pid(void *data)
+{
+        struct runner *r = data;
+        return r->sup.n_children && r->sup.children[0].state == CHILD_RUNNING ? (int)r->sup.children[0].pid : 0;
+}
+
+static void on_probe_changed(void *data)
+{
+        struct runner *r = data;
+        bool ready = probe_ready(&r->probe);
+
+        sup_set_ready(&r->sup, ready, ready ? "Flink ready" : "Flink not ready");
+}
+
+static int probe_start(struct runner *r)
+{
+        const struct probe_timing timing = {
+                .interval_ms = r->set->probe_interval_s * 1000, .timeout_ms = r->set->probe_timeout_s * 1000,
+                .grace_ms = r->set->probe_grace_s * 1000, .failures = r->set->probe_failures,
+        };
+        struct http *http = sup_http(&r->sup);
+        int rc;
+
+        if (!http) {
+                log_error("probe.unavailable", LOG_STR("error", "no libcurl"),
+                          LOG_STR("meaning", "/ready and /health follow the children only"));
+                return 0;
+        }
+        if ((rc = probe_open(&r->probe, &r->sup.loop, http, r->use_zk ? &r->zk : NULL, &timing, first_child_pid,
+                             on_probe_changed, r)) < 0)
+                return rc;
+        r->probing = true;
+        r->sup.ready_by_owner = true;
+        probe_set_targets(&r->probe, &r->targets);
+        return 0;
 }
 
 static const struct zk_ops runner_zk_ops = { .docs = on_docs, .failed = on_failed, .session = on_session };
@@ -398,6 +455,10 @@ static int prepare(struct runner *r, char *err, size_t errlen)
         r->in.mesos = (struct mesos_env){ .envp = environ, .hostname = r->hostname,
                                           .cgroup_limit_mb = cgroup_memory_limit_mb() };
         r->use_zk = r->set->zk_quorum != NULL;
+        uint32_t id;
+        if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
+                id = (uint32_t)getpid();
+        snprintf(r->resource_id, sizeof r->resource_id, "%.250s-%08x", r->hostname, id);
         if (r->use_zk && (rc = zk_prepare(r, err, errlen)) < 0)
                 return rc;
         if ((rc = health_port(r->set->health_port, environ, r->hostname, &r->health_port, err, errlen)) < 0)
@@ -437,8 +498,13 @@ static int supervise(struct runner *r)
                                    r->have_creds ? &r->creds : NULL);
         if (rc >= 0 && r->use_zk)
                 rc = zk_start(r);
-        if (rc >= 0 && r->cli->action == CLI_RUN)
+        if (rc >= 0 && r->cli->action == CLI_RUN) {
+                /* Readiness is Flink's, no longer just "the children run". */
                 sup_serve_health(&r->sup, r->health_port, snapshot_zk, r);
+                rc = probe_start(r);
+                if (rc >= 0)
+                        sup_register(&r->sup);
+        }
         if (rc < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-rc)));
                 return EXIT_SUPERVISOR_FAILED;
@@ -487,6 +553,8 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role)
         code = supervise(r);
 out:
         /* The library's threads end here: no message is posted after it. */
+        if (r->probing)
+                probe_close(&r->probe);
         if (r->zk.zh)
                 zk_close(&r->zk);
         if (r->sup_ready) {

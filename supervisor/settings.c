@@ -23,6 +23,7 @@ static const char *const restart_choices[] = { "always", "on-failure", "never", 
 static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
 static const char *const format_choices[] = { "text", "json", NULL };
 static const char *const on_change_choices[] = { "restart", "ignore", NULL };
+static const char *const protocol_choices[] = { "HTTP", "MESOS_HTTP", NULL };
 
 #define AT(field) offsetof(struct settings, field)
 
@@ -45,6 +46,23 @@ static const struct setting_row setting_rows[] = {
         { "FLINK_ZK_CACHE_DIR", SETTING_STRING, 0, 0, NULL, "/var/cache/flink-supervisor", "where the last good documents are kept", AT(zk_cache_dir) },
         { "FLINK_ZK_ON_CHANGE", SETTING_CHOICE, 0, 0, on_change_choices, "restart", NULL, AT(zk_on_change) },
         { "FLINK_ZK_TIMEOUT", SETTING_INT, 1, 3600, NULL, "30", "seconds", AT(zk_timeout_s) },
+        { "SUPERVISOR_PROBE_INTERVAL", SETTING_INT, 1, 3600, NULL, "5", "seconds", AT(probe_interval_s) },
+        { "SUPERVISOR_PROBE_TIMEOUT", SETTING_INT, 1, 600, NULL, "5", "seconds", AT(probe_timeout_s) },
+        { "SUPERVISOR_PROBE_GRACE", SETTING_INT, 0, 86400, NULL, "120", "seconds", AT(probe_grace_s) },
+        { "SUPERVISOR_PROBE_FAILURES", SETTING_INT, 1, 1000, NULL, "3", "probes", AT(probe_failures) },
+        { "SUPERVISOR_PROBE_URL", SETTING_STRING, 0, 0, NULL, "(from the config)", "http(s)://host:port of the Flink REST to ask", AT(probe_url) },
+        { "MARATHON_URL", SETTING_STRING, 0, 0, NULL, "(none)", "http(s)://host:port of Marathon: registers checks on MARATHON_APP_ID", AT(marathon_url) },
+        { "MARATHON_APP_ID", SETTING_STRING, 0, 0, NULL, "(set by Marathon)", "the app to register on, e.g. /flink/jobmanager", AT(marathon_app_id) },
+        { "MARATHON_CREDENTIALS_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding user:password (basic auth)", AT(marathon_credentials_file) },
+        { "MARATHON_TOKEN_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding a DC/OS service token", AT(marathon_token_file) },
+        { "MARATHON_CA_FILE", SETTING_STRING, 0, 0, NULL, "(system CAs)", "PEM bundle to verify Marathon's https", AT(marathon_ca_file) },
+        { "SUPERVISOR_CHECK_PROTOCOL", SETTING_CHOICE, 0, 0, protocol_choices, "HTTP", NULL, AT(check_protocol) },
+        { "SUPERVISOR_CHECK_GRACE", SETTING_INT, 0, 86400, NULL, "300", "seconds", AT(check_grace_s) },
+        { "SUPERVISOR_CHECK_INTERVAL", SETTING_INT, 1, 86400, NULL, "30", "seconds", AT(check_interval_s) },
+        { "SUPERVISOR_CHECK_TIMEOUT", SETTING_INT, 1, 86400, NULL, "10", "seconds", AT(check_timeout_s) },
+        { "SUPERVISOR_CHECK_FAILURES", SETTING_INT, 0, 1000, NULL, "3", "failures in a row; 0 never kills", AT(check_failures) },
+        { "SUPERVISOR_READY_INTERVAL", SETTING_INT, 2, 86400, NULL, "30", "seconds", AT(ready_interval_s) },
+        { "SUPERVISOR_READY_TIMEOUT", SETTING_INT, 1, 86399, NULL, "10", "seconds, less than SUPERVISOR_READY_INTERVAL", AT(ready_timeout_s) },
 };
 
 #define N_ROWS (sizeof setting_rows / sizeof setting_rows[0])
@@ -135,6 +153,14 @@ int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_
                 snprintf(msg, sizeof msg,
                          "invalid SUPERVISOR_BACKOFF_MIN_MS=%ld: expected at most SUPERVISOR_BACKOFF_MAX_MS=%ld",
                          ret->backoff_min_ms, ret->backoff_max_ms);
+                report(msg, report_data);
+                bad = 1;
+        }
+        /* Marathon refuses a readiness check that could not time out before the next one. */
+        if (!bad && ret->ready_timeout_s >= ret->ready_interval_s) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "invalid SUPERVISOR_READY_TIMEOUT=%ld: expected less than SUPERVISOR_READY_INTERVAL=%ld",
+                         ret->ready_timeout_s, ret->ready_interval_s);
                 report(msg, report_data);
                 bad = 1;
         }

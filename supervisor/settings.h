@@ -30,7 +30,28 @@ struct settings {
         const char *zk_cache_dir;
         long zk_on_change;      /* enum zk_on_change */
         long zk_timeout_s;
+        /* Flink-aware probes */
+        long probe_interval_s;
+        long probe_timeout_s;
+        long probe_grace_s;
+        long probe_failures;
+        const char *probe_url;  /* NULL: from the Flink configuration */
+        /* Marathon registration: on when both url and app id are set */
+        const char *marathon_url;
+        const char *marathon_app_id;
+        const char *marathon_credentials_file;
+        const char *marathon_token_file;
+        const char *marathon_ca_file;
+        long check_protocol;    /* enum check_protocol */
+        long check_grace_s;
+        long check_interval_s;
+        long check_timeout_s;
+        long check_failures;
+        long ready_interval_s;
+        long ready_timeout_s;
 };
+
+enum check_protocol { CHECK_HTTP, CHECK_MESOS_HTTP };
 
 enum zk_on_change { ZK_ON_CHANGE_RESTART, ZK_ON_CHANGE_IGNORE };
 

@@ -2,6 +2,8 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -38,6 +40,20 @@ static bool is_live(const struct child *c)
 }
 
 static void stop_all(struct sup *s, int signo, const char *reason);
+
+/* One STATUS= line for systemd on a child's state change (sent only when
+ * it changed, and only under NOTIFY_SOCKET). */
+__attribute__((format(printf, 2, 3)))
+static void set_status(struct sup *s, const char *fmt, ...)
+{
+        char buf[NOTIFY_STATUS_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        notify_status(&s->notify, buf);
+}
 
 static bool all_final(const struct sup *s)
 {
@@ -104,10 +120,15 @@ static void stop_all(struct sup *s, int signo, const char *reason)
         s->stopping = true;
         for (size_t i = 0; i < s->n_children; i++)
                 stop_child(s, &s->children[i], signo);
-        if (first)
-                log_info("supervisor.stopping", LOG_STR("reason", reason),
-                         LOG_STR("signal", sig_name(signo, buf, sizeof buf)),
+        if (first) {
+                const char *name = sig_name(signo, buf, sizeof buf);
+                char status[64];
+
+                log_info("supervisor.stopping", LOG_STR("reason", reason), LOG_STR("signal", name),
                          LOG_INT("timeout_s", s->set.stop_timeout_s));
+                snprintf(status, sizeof status, "stopping: %s %s", reason, name);
+                notify_stopping(&s->notify, status);
+        }
 }
 
 static bool restart_wanted(const struct sup *s, const struct child *c)
@@ -131,6 +152,7 @@ static void schedule_restart(struct sup *s, struct child *c, uint64_t now, uint6
                 log_error("child.gave_up", LOG_STR("child", c->name), LOG_INT("code", c->exit_code),
                           LOG_INT("max_restarts", s->set.max_restarts),
                           LOG_INT("window_s", s->set.restart_window_s), LOG_INT("exit", EXIT_GAVE_UP));
+                set_status(s, "%s gave up", c->name);
                 child_final(s, c);
                 return;
         }
@@ -141,6 +163,8 @@ static void schedule_restart(struct sup *s, struct child *c, uint64_t now, uint6
         timer_arm_ms(&c->timer, delay);
         log_info("child.restart_scheduled", LOG_STR("child", c->name), LOG_INT("delay_ms", delay),
                  LOG_INT("attempt", c->attempt));
+        set_status(s, "%s backoff %llu.%llus", c->name, (unsigned long long)(delay / 1000u),
+                   (unsigned long long)(delay % 1000u / 100u));
 }
 
 /* The child's process is gone (reaped, or it never started): log it and
@@ -161,6 +185,7 @@ static void child_gone(struct sup *s, struct child *c, int code, int signo)
         else
                 log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
                          LOG_INT("code", code), LOG_INT("ran_ms", ran_ms));
+        set_status(s, "%s exited %d", c->name, code);
         c->pid = 0;
         apply(c, CHILD_EV_EXIT);
         if (c->restart_now && !s->stopping && !c->exec_errno) {
@@ -257,6 +282,86 @@ void sup_finish(struct sup *s, int code)
                 loop_quit(&s->loop);
 }
 
+static bool all_running(const struct sup *s)
+{
+        for (size_t i = 0; i < s->n_children; i++)
+                if (s->children[i].state != CHILD_RUNNING)
+                        return false;
+        return true;
+}
+
+static void child_running(struct sup *s, const struct child *c)
+{
+        char status[NOTIFY_STATUS_MAX];
+
+        snprintf(status, sizeof status, "%s running pid %d", c->name, (int)c->pid);
+        /* Ready, for now, means every child runs: all that `-- CMD` mode
+         * can know. A Flink-aware probe may say it later instead. */
+        if (all_running(s) && !s->ready_by_owner)
+                sup_set_ready(s, true, status);
+        else
+                notify_status(&s->notify, status);
+}
+
+void sup_set_ready(struct sup *s, bool ready, const char *status)
+{
+        /* systemd has no way back from READY=1: not ready again only
+         * changes the status line. */
+        if (ready)
+                notify_ready(&s->notify, status);
+        else
+                notify_status(&s->notify, status);
+}
+
+struct http *sup_http(struct sup *s)
+{
+        int r;
+
+        if (!s->http_tried) {
+                s->http_tried = true;
+                r = http_open(&s->http, &s->loop);
+                s->http_on = r == 0;
+                if (r < 0)
+                        log_error("http.unavailable", LOG_STR("error", r == -ENOENT ? "libcurl.so.4 not found" : strerror(-r)),
+                                  LOG_STR("meaning", "no Flink probes and no Marathon registration"));
+        }
+        return s->http_on ? &s->http : NULL;
+}
+
+void sup_register(struct sup *s)
+{
+        const struct settings *set = &s->set;
+        struct marathon_config cfg = {
+                .url = set->marathon_url, .app_id = set->marathon_app_id,
+                .credentials_file = set->marathon_credentials_file, .token_file = set->marathon_token_file,
+                .ca_file = set->marathon_ca_file,
+                .want = { .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
+                          .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
+                          .timeout_s = set->check_timeout_s, .failures = set->check_failures,
+                          .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
+                          .health_port = s->health.port },
+        };
+        struct http *http;
+        int r;
+
+        if (!set->marathon_url)
+                return;
+        if (!set->marathon_app_id) {
+                log_warn("marathon.no_app_id", LOG_STR("meaning", "MARATHON_URL without MARATHON_APP_ID: nothing to register"));
+                return;
+        }
+        if (!s->health_on) {
+                log_warn("marathon.no_endpoint", LOG_STR("meaning", "the health endpoint is off: no checks to register"));
+                return;
+        }
+        if (!(http = sup_http(s)))
+                return;
+        r = marathon_open(&s->marathon, &s->loop, http, &cfg);
+        s->marathon_on = r == 0;
+        if (r < 0)
+                log_error("marathon.unavailable", LOG_STR("error", strerror(-r)));
+}
+
 static void on_exec_status(struct loop_source *src, uint32_t events)
 {
         struct child *c = container_of(src, struct child, exec_pipe);
@@ -271,6 +376,8 @@ static void on_exec_status(struct loop_source *src, uint32_t events)
         if (c->state == CHILD_STARTING || c->state == CHILD_STOPPING)
                 apply(c, CHILD_EV_EXEC_OK);
         log_debug("child.running", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
+        if (c->state == CHILD_RUNNING)
+                child_running(s, c);
         if (s->rolling < s->n_children && &s->children[s->rolling] == c && c->state == CHILD_RUNNING && !c->restart_now) {
                 s->rolling++;
                 roll_next(s);
@@ -349,6 +456,7 @@ int sup_init(struct sup *s, const struct settings *set)
         s->loop.epfd = -1;
         s->signals.fd = -1;
         s->mailbox.src.fd = -1;
+        s->notify.watchdog.src.fd = -1;
         s->pid1 = getpid() == 1;
         s->started_ms = timer_now_ms();
         if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
@@ -367,7 +475,14 @@ int sup_init(struct sup *s, const struct settings *set)
         r = loop_add(&s->loop, &s->signals, EPOLLIN);
         if (r < 0)
                 return r;
-        return mailbox_open(&s->mailbox, &s->loop, s);
+        r = mailbox_open(&s->mailbox, &s->loop, s);
+        if (r < 0)
+                return r;
+        r = notify_open(&s->notify, &s->loop);
+        if (r < 0)
+                log_warn("notify.watchdog_unavailable", LOG_STR("error", strerror(-r)),
+                         LOG_STR("meaning", "systemd's watchdog is not fed; READY=1 and STATUS= still go out"));
+        return 0;
 }
 
 int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
@@ -451,6 +566,7 @@ void sup_start(struct sup *s)
 
 int sup_run(struct sup *s, bool start)
 {
+        char status[32];
         int r;
 
         log_info("supervisor.started", LOG_INT("pid", getpid()), LOG_STR("pid1", s->pid1 ? "true" : "false"),
@@ -466,12 +582,21 @@ int sup_run(struct sup *s, bool start)
         reap(s);
         if (s->exit_code < 0)
                 s->exit_code = 0;
+        /* Also when the children ended on their own, without stop_all. */
+        snprintf(status, sizeof status, "exiting %d", s->exit_code);
+        notify_stopping(&s->notify, status);
         log_info("supervisor.exiting", LOG_INT("code", s->exit_code), LOG_INT("orphans_reaped", s->orphans_reaped));
         return s->exit_code;
 }
 
 void sup_close(struct sup *s)
 {
+        if (s->marathon_on)
+                marathon_close(&s->marathon);
+        s->marathon_on = false;
+        if (s->http_on)
+                http_close(&s->http);
+        s->http_on = false;
         if (s->health_on)
                 health_close(&s->health);
         s->health_on = false;
@@ -482,6 +607,7 @@ void sup_close(struct sup *s)
                 crashloop_free(&c->crashes);
         }
         mailbox_close(&s->mailbox, &s->loop);
+        notify_close(&s->notify, &s->loop);
         loop_remove(&s->loop, &s->signals);
         loop_close(&s->loop);
 }

@@ -10,8 +10,11 @@
 
 #include "child.h"
 #include "health.h"
+#include "http.h"
 #include "loop.h"
 #include "mailbox.h"
+#include "marathon.h"
+#include "notify.h"
 #include "settings.h"
 #include "sig.h"
 
@@ -46,6 +49,13 @@ struct sup {
         bool health_on;
         health_snapshot_fn snapshot_extra;  /* adds what the owner knows (ZooKeeper) */
         void *snapshot_data;
+        struct notify notify;   /* systemd's READY=1, STATUS=, WATCHDOG=1, STOPPING=1 */
+        bool ready;             /* as last told to sup_set_ready */
+        bool ready_by_owner;    /* readiness comes from the owner's probe, not from "every child runs" */
+        struct http http;       /* opened by the first sup_http */
+        bool http_on, http_tried;
+        struct marathon marathon;
+        bool marathon_on;
 };
 
 /* Sets up the loop, signals and mailbox; becomes a child subreaper unless
@@ -71,6 +81,18 @@ void sup_serve_health(struct sup *s, uint16_t port, health_snapshot_fn extra, vo
 /* The supervisor's part of a snapshot: healthy and ready while every child
  * runs. */
 void sup_snapshot(struct sup *s, struct report_snapshot *out);
+
+/* Says whether the service is ready, with a one-line status for systemd:
+ * READY=1 goes out when ready first becomes true, STATUS= on every change.
+ * The supervisor calls it itself once every child runs. */
+void sup_set_ready(struct sup *s, bool ready, const char *status);
+
+/* The loop's HTTP client, opened on first use; NULL when libcurl is missing. */
+struct http *sup_http(struct sup *s);
+/* Registers the health checks on MARATHON_APP_ID when MARATHON_URL is set
+ * (after sup_serve_health: the checks point at its port). Never fails the
+ * supervisor: what goes wrong is logged. */
+void sup_register(struct sup *s);
 
 /* Ends the supervisor with code: stops whatever runs, as for SIGTERM. */
 void sup_finish(struct sup *s, int code);

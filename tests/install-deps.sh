@@ -5,7 +5,7 @@ set -eu
 
 packages="gcc make pkg-config libc6-dev
 libcurl4-openssl-dev libjansson-dev libyaml-dev libzookeeper-mt-dev libmicrohttpd-dev
-libsystemd-dev libcmocka-dev valgrind tini dumb-init hyperfine
+libsystemd-dev libcmocka-dev valgrind tini dumb-init hyperfine wrk
 python3 python3-pytest util-linux procps
 openjdk-17-jre-headless openjdk-17-jdk-headless curl clang libclang-rt-14-dev
 zookeeper python3-kazoo debootstrap"

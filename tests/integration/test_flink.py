@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, descendants, free_port, rest, wait_for
+from test_health import get
 
 FLINK_HOME = ROOT / "build" / "flink"
 # Every Flink line the appliance is tested with (make flink-dist, flink-dist-2).
@@ -314,7 +315,9 @@ def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
         a, b = Cluster(sup, tmp_path / "a"), Cluster(sup, tmp_path / "b")
         for c in (a, b):
             c.tmp.mkdir()
-        jms = {a.rest: a.jobmanager(**env), b.rest: b.jobmanager(**env)}
+        health = {a.rest: free_port(), b.rest: free_port()}
+        jms = {c.rest: c.jobmanager(SUPERVISOR_HEALTH_PORT=str(health[c.rest]), SUPERVISOR_PROBE_INTERVAL="1", **env)
+               for c in (a, b)}
         tm = a.taskmanager("-Dtaskmanager.resource-id=tm-ha", **env)
 
         def leading():
@@ -331,11 +334,16 @@ def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
         first = wait_for(lambda: leading(), timeout=120, interval=0.5, what="a leader")
         wait_for(lambda: registered_with(first), timeout=120, interval=0.5, what="the TaskManager registered")
         standby = b if first is a else a
+        # /ready is the leader's alone; the standby is alive but not ready.
+        wait_for(lambda: get(health[first.rest], "/ready")[0] == 200, timeout=30, what="the leader ready")
+        wait_for(lambda: get(health[standby.rest], "/ready")[0] == 503 and get(health[standby.rest], "/health")[0] == 200,
+                 timeout=30, what="the standby alive, not ready")
         (jvm,) = java_pids(jms[first.rest].pid)
         os.kill(jvm, signal.SIGKILL)
         wait_for(lambda: registered_with(standby), timeout=120, interval=0.5,
                  what="the standby leading with the TaskManager registered to it")
         assert not java_pids(jms[first.rest].pid), "the killed JobManager came back during the test"
+        wait_for(lambda: get(health[standby.rest], "/ready")[0] == 200, timeout=30, what="the new leader ready")
         for s in (tm, jms[standby.rest]):
             stop_and_check(s)
         jms[first.rest].signal(signal.SIGTERM)
@@ -343,3 +351,49 @@ def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
     finally:
         client.stop()
         zk.stop()
+
+
+def test_ready_follows_flink_registration_and_leadership(sup, tmp_path):
+    """/ready: 503 until the JobManager's REST answers (it leads alone), and
+    for a TaskManager until the JobManager lists it under its resource id.
+    /health stays 200 for a TaskManager whose JobManager is away."""
+    c = Cluster(sup, tmp_path)
+    jm_health, tm_health = free_port(), free_port()
+    probe = {"SUPERVISOR_PROBE_INTERVAL": "1"}
+    # The TaskManager asks the JobManager's REST: the cluster's rest.port tells it where.
+    tm = c.taskmanager("-Dtaskmanager.resource-id=tm-ready", f"-Drest.port={c.rest}",
+                       SUPERVISOR_HEALTH_PORT=str(tm_health), **probe)
+    tm.wait_log("event=health.serving")
+    wait_for(lambda: get(tm_health, "/health")[0] == 200, timeout=30, what="the TaskManager alive")
+    assert get(tm_health, "/ready")[0] == 503, "ready without a JobManager"
+    jm = c.jobmanager(SUPERVISOR_HEALTH_PORT=str(jm_health), **probe)
+    jm.wait_log("event=health.serving")
+    assert get(jm_health, "/ready")[0] == 503, "ready before the JVM serves"
+    wait_for(lambda: get(jm_health, "/ready")[0] == 200, timeout=120, interval=0.5, what="the JobManager ready")
+    assert get(jm_health, "/health")[0] == 200
+    wait_for(lambda: get(tm_health, "/ready")[0] == 200, timeout=120, interval=0.5, what="the TaskManager ready")
+    assert any(t["id"] == "tm-ready" for t in c.taskmanagers())
+    assert get(tm_health, "/health")[0] == 200
+    stop_and_check(jm)
+    wait_for(lambda: get(tm_health, "/ready")[0] == 503, timeout=30, what="the TaskManager not ready without its JobManager")
+    assert get(tm_health, "/health")[0] == 200, "a TaskManager is not killed for its JobManager's absence"
+    stop_and_check(tm)
+
+
+def test_unanswering_jobmanager_turns_unhealthy_after_the_grace(sup, tmp_path):
+    """A JVM that stops answering (SIGSTOP) is unhealthy once the grace is
+    over and the failures in a row add up; it is healthy again when it answers."""
+    c = Cluster(sup, tmp_path)
+    port = free_port()
+    jm = c.jobmanager(SUPERVISOR_HEALTH_PORT=str(port), SUPERVISOR_PROBE_INTERVAL="1", SUPERVISOR_PROBE_TIMEOUT="1",
+                      SUPERVISOR_PROBE_GRACE="0", SUPERVISOR_PROBE_FAILURES="2")
+    wait_for(lambda: get(port, "/ready")[0] == 200, timeout=120, interval=0.5, what="the JobManager ready")
+    (jvm,) = java_pids(jm.pid)
+    os.kill(jvm, signal.SIGSTOP)
+    try:
+        wait_for(lambda: get(port, "/health")[0] == 503, timeout=30, what="unhealthy while the JVM does not answer")
+        assert get(port, "/ready")[0] == 503
+    finally:
+        os.kill(jvm, signal.SIGCONT)
+    wait_for(lambda: get(port, "/health")[0] == 200 and get(port, "/ready")[0] == 200, timeout=30, what="healthy again")
+    stop_and_check(jm)

@@ -55,3 +55,25 @@ def test_crash_loop_give_up_under_valgrind(sup, tmp_path):
     code = s.wait(timeout=30)
     assert code == 111, s.log()
     assert "ERROR SUMMARY: 0 errors" in s.log()
+
+
+def test_marathon_registration_and_retries_under_valgrind(sup, tmp_path):
+    """libcurl on the loop: a refused write (409), a malformed answer, the
+    registration, then the stop with nothing left in flight."""
+    from marathon_double import MarathonDouble
+    from test_marathon import APP, app_definition
+    from conftest import free_port
+    with MarathonDouble() as marathon:
+        marathon.add_app(app_definition())
+        marathon.fail_next(200, raw=b"{not json")
+        marathon.fail_next(409, {"message": "App is locked by one or more deployments."}, methods=("PATCH", "PUT"))
+        out = tmp_path / "rec"
+        s = sup(["--", TESTCHILD, "record", str(out)],
+                {"SUPERVISOR_HEALTH_PORT": str(free_port()), "MARATHON_URL": marathon.url, "MARATHON_APP_ID": APP},
+                prefix=VALGRIND)
+        s.wait_log("event=marathon.registered", timeout=60)
+        s.signal(signal.SIGTERM)
+        assert s.wait(timeout=30) == 0, s.log()
+    log = s.log()
+    assert "ERROR SUMMARY: 0 errors" in log, log
+    assert "definitely lost: 0 bytes" in log or "no leaks are possible" in log, log
