@@ -136,21 +136,35 @@ static void rearm(struct health *h)
                 timer_disarm(&h->timer);
 }
 
+/* libmicrohttpd takes its listening socket out of its epoll set while the
+ * connection limit is reached and puts it back only at the start of a
+ * later run: once the last of those connections is gone, nothing would
+ * wake us for that run, and the endpoint would stay deaf. One more run
+ * then puts the socket back. */
+static void serve(struct health *h)
+{
+        const union MHD_DaemonInfo *info;
+
+        h->mhd->run(h->daemon);
+        info = h->mhd->get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (info && info->num_connections >= HEALTH_MAX_CONNECTIONS) {
+                h->full = true;
+        } else if (h->full) {
+                h->full = false;
+                h->mhd->run(h->daemon);
+        }
+        rearm(h);
+}
+
 static void on_ready(struct loop_source *src, uint32_t events)
 {
-        struct health *h = container_of(src, struct health, src);
-
         (void)events;
-        h->mhd->run(h->daemon);
-        rearm(h);
+        serve(container_of(src, struct health, src));
 }
 
 static void on_timer(struct timer *t)
 {
-        struct health *h = container_of(t, struct health, timer);
-
-        h->mhd->run(h->daemon);
-        rearm(h);
+        serve(container_of(t, struct health, timer));
 }
 
 int health_open(struct health *h, struct loop *l, uint16_t port, health_snapshot_fn snapshot, void *data)

@@ -7,6 +7,7 @@
  * by health_open, so a supervisor without the endpoint never maps it. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "loop.h"
@@ -31,6 +32,7 @@ struct health {
         health_snapshot_fn snapshot;
         void *data;
         uint16_t port;
+        bool full;                /* the connection limit was reached */
 };
 
 /* The port: SUPERVISOR_HEALTH_PORT (0 disables), else the Marathon port

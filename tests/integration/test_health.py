@@ -147,26 +147,55 @@ def test_connection_flood_and_slow_clients_leave_health_answering(sup):
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20000), hard))
     s, port = serving(sup, ["--", "sleep", "1000"])
     before = rss_kib(s.pid)
-    socks = []
-    try:
-        for i in range(2000):
-            c = socket.socket()
-            c.setblocking(False)
-            c.connect_ex(("127.0.0.1", port))
-            if i % 2:
-                try:
-                    c.send(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finished: a slow client
-                except OSError:
-                    pass
-            socks.append(c)
-        assert s.proc.poll() is None
-        assert rss_kib(s.pid) < before + 8192, "memory grew with the connections"
-    finally:
-        for c in socks:
-            c.close()
-    # Once the flood is gone, others are answered again.
-    wait_for(lambda: get(port, "/health")[0] == 200, timeout=15, what="health answering after the flood")
+    # Floods in a row: the endpoint must come back after each (it once went
+    # deaf when the connection limit had been reached and the flood ended).
+    for _ in range(3):
+        socks = []
+        try:
+            for i in range(10000):
+                c = socket.socket()
+                c.setblocking(False)
+                c.connect_ex(("127.0.0.1", port))
+                if i % 2:
+                    try:
+                        c.send(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finished: a slow client
+                    except OSError:
+                        pass
+                socks.append(c)
+            assert s.proc.poll() is None
+            assert rss_kib(s.pid) < before + 8192, "memory grew with the connections"
+        finally:
+            for c in socks:
+                c.close()
+        # Once the flood is gone, others are answered again.
+        wait_for(lambda: get(port, "/health")[0] == 200, timeout=15, what="health answering after the flood")
     started = time.monotonic()
     for _ in range(200):
         assert get(port, "/health")[0] == 200
     assert s.proc.poll() is None and time.monotonic() - started < 30
+
+
+def socket_fds(pid):
+    n = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            n += "socket:" in str(fd.readlink())
+        except FileNotFoundError:
+            pass  # closed while we looked
+    return n
+
+
+def test_endpoint_answers_again_after_the_connection_limit_was_reached(sup):
+    """Exactly at the limit, then every connection gone at once: the
+    listening socket must be watched again although nothing else happens."""
+    s, port = serving(sup, ["--", "sleep", "1000"])
+    base = socket_fds(s.pid)
+    # More than the limit: the rest wait in the listen backlog.
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(160)]
+    try:
+        wait_for(lambda: socket_fds(s.pid) >= base + 128, timeout=10, what="128 connections accepted")
+    finally:
+        for c in socks:
+            c.close()
+    wait_for(lambda: socket_fds(s.pid) <= base, timeout=10, what="the connections closed")
+    assert get(port, "/health")[0] == 200
