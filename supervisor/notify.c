@@ -9,27 +9,47 @@
 #include "log.h"
 
 #ifdef WITH_SYSTEMD
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 #endif
 
-/* The two calls into libsystemd live here and only here, so that the
- * default build references none of its symbols and yet compiles (and
- * warns about) the rest of this module just the same. */
+/* What needs WITH_SYSTEMD lives in the two functions below, so that the
+ * default build references none of libsystemd's symbols and yet compiles
+ * (and warns about) the rest of this module just the same. */
 #ifdef WITH_SYSTEMD
 static const bool built_with_systemd = true;
 #else
 static const bool built_with_systemd = false;
 #endif
 
+/* The datagram to NOTIFY_SOCKET (a path, or @ for an abstract name),
+ * sent without blocking: libsystemd's sd_notify (252) blocks while the
+ * receiver's queue is full, and PID 1 must never stall on a receiver that
+ * stopped reading. A message that finds the queue full is dropped. */
 static int send_raw(const char *msg)
 {
 #ifdef WITH_SYSTEMD
-        /* unset_environment 0: children inherit NOTIFY_SOCKET. libsystemd
-         * (252) sends with a blocking sendmsg, so a receiver that stops
-         * reading would stall the loop once its queue is full
-         * (net.unix.max_dgram_qlen). systemd's manager drains its socket
-         * at once; any other receiver must do the same. */
-        return sd_notify(0, msg);
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = path ? strlen(path) : 0;
+        int fd, r = 0;
+
+        if (len < 2 || len >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@'))
+                return -EINVAL;
+        memcpy(sa.sun_path, path, len);
+        if (path[0] == '@')
+                sa.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+                r = -errno;
+        close(fd);
+        return r;
 #else
         (void)msg;
         return -EOPNOTSUPP;
