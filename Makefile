@@ -136,11 +136,21 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/conf.
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_config.c $(FUZZ_SRC) -o $@ -lyaml
 
-fuzz: deps $(BUILD)/fuzz/fuzz_config
-	@mkdir -p $(BUILD)/fuzz/corpus
+# Marathon's answers (appchecks), for FUZZ_SECONDS too.
+$(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c supervisor/appchecks.c supervisor/appchecks.h
+	@mkdir -p $(@D)
+	@echo "  CLANG   $@"
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_marathon.c supervisor/appchecks.c -o $@ -ljansson
+
+fuzz: deps $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_marathon
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/marathon-corpus
 	cd $(BUILD)/fuzz && ./fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
 	    corpus ../../tests/fuzz/corpus 2>fuzz.log || { tail -40 fuzz.log; exit 1; }
 	@grep -E "number_of_executed_units" $(BUILD)/fuzz/fuzz.log
+	cd $(BUILD)/fuzz && ./fuzz_marathon -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+	    marathon-corpus ../../tests/fuzz/marathon-corpus 2>fuzz-marathon.log || { tail -40 fuzz-marathon.log; exit 1; }
+	@grep -E "number_of_executed_units" $(BUILD)/fuzz/fuzz-marathon.log
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
