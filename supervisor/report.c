@@ -42,6 +42,8 @@ size_t report_health_json(const struct report_snapshot *s, bool readiness, char 
         if (s->zk_enabled)
                 put(&o, ",\"zookeeper\":{\"connected\":%s,\"config_rejections\":%llu}", s->zk_connected ? "true" : "false",
                     (unsigned long long)s->config_rejections);
+        if (s->marathon_enabled)
+                put(&o, ",\"marathon\":{\"registered\":%s}", s->marathon_registered ? "true" : "false");
         put(&o, "}\n");
         return o.len;
 }
@@ -82,6 +84,14 @@ size_t report_metrics(const struct report_snapshot *s, char *buf, size_t size)
                         "# TYPE flink_supervisor_config_changes_applied_total counter\n"
                         "flink_supervisor_config_changes_applied_total %llu\n",
                     (unsigned long long)s->config_changes_applied);
+        }
+        if (s->marathon_enabled) {
+                put(&o, "# HELP flink_supervisor_marathon_registered 1 once the app carries our health and readiness checks.\n"
+                        "# TYPE flink_supervisor_marathon_registered gauge\nflink_supervisor_marathon_registered %d\n",
+                    s->marathon_registered ? 1 : 0);
+                put(&o, "# HELP flink_supervisor_marathon_writes_total Updates of the app that Marathon accepted.\n"
+                        "# TYPE flink_supervisor_marathon_writes_total counter\nflink_supervisor_marathon_writes_total %llu\n",
+                    (unsigned long long)s->marathon_writes);
         }
         return o.len;
 }

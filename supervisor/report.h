@@ -28,6 +28,9 @@ struct report_snapshot {
         bool zk_connected;
         uint64_t config_rejections;
         uint64_t config_changes_applied;
+        bool marathon_enabled;
+        bool marathon_registered;   /* our checks are on the app */
+        uint64_t marathon_writes;
 };
 
 /* Return the length written (truncated to fit, NUL-terminated). */

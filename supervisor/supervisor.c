@@ -515,6 +515,9 @@ void sup_snapshot(struct sup *s, struct report_snapshot *out)
         out->healthy = out->ready = s->n_children > 0;
         out->uptime_s = (timer_now_ms() - s->started_ms) / 1000u;
         out->orphans_reaped = s->orphans_reaped;
+        out->marathon_enabled = s->marathon_on;
+        out->marathon_registered = s->marathon_on && marathon_registered(&s->marathon);
+        out->marathon_writes = s->marathon_on ? s->marathon.writes : 0;
         out->n_children = s->n_children;
         for (size_t i = 0; i < s->n_children; i++) {
                 const struct child *c = &s->children[i];

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TESTCHILD, alive, free_port, wait_for
+from test_health import get
 from marathon_double import MarathonDouble
 
 APP = "/flink/jobmanager"
@@ -37,6 +38,7 @@ def start(sup, tmp_path, marathon_url, extra=None, child=None):
     env = {"MARATHON_URL": marathon_url, "MARATHON_APP_ID": APP, "SUPERVISOR_HEALTH_PORT": str(free_port())}
     env.update(extra or {})
     s = sup(child or ["--", TESTCHILD, "record", str(ready)], env)
+    s.health_port = int(env["SUPERVISOR_HEALTH_PORT"])
     return s, ready
 
 
@@ -68,6 +70,9 @@ def test_registration_writes_once_and_the_body_is_valid(sup, tmp_path, marathon)
     assert set(body) == {"healthChecks", "readinessChecks"}, "only the fields that differ are sent"
     assert writes[0].method in ("PATCH", "PUT") and not writes[0].forced
     assert writes[0].headers.get("Content-Type") == "application/json"
+    metrics = get(s.health_port, "/metrics")[2]
+    assert "flink_supervisor_marathon_registered 1" in metrics
+    assert "flink_supervisor_marathon_writes_total 1" in metrics
     stop(s)
 
 
