@@ -233,3 +233,26 @@ def test_invalid_marathon_settings_exit_2_with_one_line(sup, env, name):
     assert s.wait() == 2
     lines = s.log().strip().splitlines()
     assert len(lines) == 1 and name in lines[0], lines
+
+
+def example_apps():
+    from conftest import ROOT
+    apps = []
+    for path in sorted((ROOT / "conf" / "marathon").glob("*.json")):
+        doc = json.loads(path.read_text())
+        apps += doc.get("apps", [doc])
+    return apps
+
+
+@pytest.mark.parametrize("app", example_apps(), ids=lambda a: a["id"])
+def test_example_apps_already_carry_the_checks_the_supervisor_wants(sup, tmp_path, app):
+    """conf/marathon: what the examples declare is what registration would
+    write, so deploying them causes no second deployment."""
+    with MarathonDouble() as marathon:
+        marathon.add_app(app)
+        s = sup(["--", TESTCHILD, "record", str(tmp_path / "rec")],
+                {**app["env"], "MARATHON_URL": marathon.url, "MARATHON_APP_ID": app["id"],
+                 "SUPERVISOR_HEALTH_PORT": str(free_port())})
+        s.wait_log("event=marathon.checks_match", timeout=20)
+        assert marathon.writes() == []
+        stop(s)
