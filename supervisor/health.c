@@ -105,11 +105,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
         (void)version;
         (void)upload_data;
-        (void)con_cls;
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
                 /* No body is read: the answer comes first and the connection closes. */
                 *upload_data_size = 0;
                 return respond(h->mhd, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n", 19);
+        }
+        /* Answered only once the whole request is in (the first call comes
+         * after the headers): an answer queued earlier makes libmicrohttpd
+         * close the connection, and keep-alive clients reconnect each time. */
+        if (!*con_cls) {
+                *con_cls = h;
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                *upload_data_size = 0;
+                return MHD_YES;
         }
         if (strcmp(url, "/health") != 0 && strcmp(url, "/ready") != 0 && strcmp(url, "/metrics") != 0)
                 return respond(h->mhd, conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);

@@ -199,3 +199,21 @@ def test_endpoint_answers_again_after_the_connection_limit_was_reached(sup):
             c.close()
     wait_for(lambda: socket_fds(s.pid) <= base, timeout=10, what="the connections closed")
     assert get(port, "/health")[0] == 200
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(sup):
+    import http.client
+    s, port = serving(sup, ["--", "sleep", "1000"])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.connect()
+        first = conn.sock.getsockname()
+        for path in ("/health", "/ready", "/metrics", "/nope", "/health"):
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            assert r.status == (404 if path == "/nope" else 200)
+            assert r.getheader("Connection", "").lower() != "close"
+            assert conn.sock is not None and conn.sock.getsockname() == first, "the connection was not kept"
+    finally:
+        conn.close()
