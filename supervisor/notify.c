@@ -174,16 +174,18 @@ int notify_open(struct notify *n, struct loop *l)
         return 0;
 }
 
-void notify_ready(struct notify *n, const char *status)
+/* head goes out once (with the status); later calls only update the status. */
+static void send_once(struct notify *n, bool *sent, const char *head, const char *status)
 {
         if (!n->on)
                 return;
-        if (n->ready_sent) {
-                send_with_status(n, NULL, status);
-                return;
-        }
-        n->ready_sent = true;
-        send_with_status(n, "READY=1", status);
+        send_with_status(n, *sent ? NULL : head, status);
+        *sent = true;
+}
+
+void notify_ready(struct notify *n, const char *status)
+{
+        send_once(n, &n->ready_sent, "READY=1", status);
 }
 
 void notify_status(struct notify *n, const char *status)
@@ -194,14 +196,7 @@ void notify_status(struct notify *n, const char *status)
 
 void notify_stopping(struct notify *n, const char *status)
 {
-        if (!n->on)
-                return;
-        if (n->stopping_sent) {
-                send_with_status(n, NULL, status);
-                return;
-        }
-        n->stopping_sent = true;
-        send_with_status(n, "STOPPING=1", status);
+        send_once(n, &n->stopping_sent, "STOPPING=1", status);
 }
 
 void notify_close(struct notify *n, struct loop *l)
