@@ -31,6 +31,18 @@ void conf_free(struct conf *c)
         conf_init(c);
 }
 
+int conf_copy(struct conf *dst, const struct conf *src)
+{
+        int r = 0;
+
+        conf_init(dst);
+        for (size_t i = 0; r == 0 && i < src->n; i++)
+                r = conf_set(dst, src->entries[i].key, src->entries[i].value, src->entries[i].source);
+        if (r < 0)
+                conf_free(dst);
+        return r;
+}
+
 /* FNV-1a */
 static size_t hash(const char *key)
 {

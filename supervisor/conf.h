@@ -35,6 +35,8 @@ struct conf {
 
 void conf_init(struct conf *c);
 void conf_free(struct conf *c);
+/* dst becomes a copy of src, order and sources included. Returns 0 or -ENOMEM. */
+int conf_copy(struct conf *dst, const struct conf *src);
 /* Returns 0, or -ENOMEM. */
 int conf_set(struct conf *c, const char *key, const char *value, enum conf_source source);
 /* Sets key only when it is absent or came from a layer below source. */

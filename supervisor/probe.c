@@ -230,16 +230,23 @@ void probe_set_targets(struct probe *p, const struct probe_targets *t)
                          LOG_STR("message", "ZooKeeper HA in a quorum other than FLINK_ZK_QUORUM: ready means the REST answers"));
 }
 
+/* What the probe knows is about the child it last saw: a child started
+ * since then is in its grace and not ready, until the next probe. */
+static bool same_child(const struct probe *p)
+{
+        return p->pid != 0 && p->pid == p->pid_fn(p->data);
+}
+
 bool probe_alive(const struct probe *p, uint64_t now_ms)
 {
-        if (p->t.kind == PROBE_TASKMANAGER || now_ms - p->since_ms < (uint64_t)p->timing.grace_ms)
+        if (p->t.kind == PROBE_TASKMANAGER || !same_child(p) || now_ms - p->since_ms < (uint64_t)p->timing.grace_ms)
                 return true;
         return p->failed < p->timing.failures;
 }
 
 bool probe_ready(const struct probe *p)
 {
-        return p->ready;
+        return p->ready && same_child(p);
 }
 
 void probe_close(struct probe *p)

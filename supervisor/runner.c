@@ -44,6 +44,7 @@ struct runner {
         char dir[512];
         bool own_dir;
         char *applied;            /* the rendered configuration the children run with */
+        struct conf running;      /* and the same, as keys and values */
         int code;                 /* exit code decided before the loop, -1 none */
         /* ZooKeeper */
         bool use_zk;
@@ -65,6 +66,15 @@ struct runner {
         struct probe probe;
         bool probing;
 };
+
+static void new_resource_id(struct runner *r)
+{
+        uint32_t id;
+
+        if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
+                id = (uint32_t)(timer_now_ms() ^ (uint64_t)getpid());
+        snprintf(r->resource_id, sizeof r->resource_id, "%.250s-%08x", r->hostname, id);
+}
 
 static void config_warning(const char *message, void *data)
 {
@@ -92,6 +102,13 @@ static uint64_t cgroup_memory_limit_mb(void)
         return 0;
 }
 
+/* What the probe asks, for configuration c. */
+static int targets(struct runner *r, const struct conf *c, char *err, size_t errlen)
+{
+        return probe_targets(c, r->role, r->set->probe_url, r->use_zk ? r->quorum.hosts : NULL,
+                             r->use_zk ? r->quorum.chroot : NULL, &r->targets, err, errlen);
+}
+
 /* The effective configuration with the given ZooKeeper documents (NULL:
  * none). Returns 0, or -EINVAL with the reason in err. */
 static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, char *err, size_t errlen)
@@ -106,8 +123,7 @@ static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, 
         if (rc == 0 && r->role == ROLE_TASKMANAGER && !conf_get(out, "taskmanager.resource-id"))
                 rc = conf_set(out, "taskmanager.resource-id", r->resource_id, CONF_SRC_DEFAULT);
         if (rc == 0)
-                rc = probe_targets(out, r->role, r->set->probe_url, r->use_zk ? r->quorum.hosts : NULL,
-                                   r->use_zk ? r->quorum.chroot : NULL, &r->targets, err, errlen);
+                rc = targets(r, out, err, errlen);
         if (rc < 0)
                 conf_free(out);
         return rc;
@@ -134,7 +150,12 @@ static int apply(struct runner *r, const struct conf *c)
         }
         free(r->applied);
         r->applied = text;
-        if (r->probing)
+        if (&r->running != c) {
+                conf_free(&r->running);
+                if (conf_copy(&r->running, c) < 0)
+                        return -ENOMEM;
+        }
+        if (r->probing && targets(r, c, err, sizeof err) == 0)
                 probe_set_targets(&r->probe, &r->targets);
         log_info("config.written", LOG_STR("dir", r->dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
@@ -309,6 +330,26 @@ static void snapshot_zk(struct report_snapshot *out, void *data)
         }
 }
 
+/* A TaskManager whose id the supervisor made up gets a new one for every
+ * JVM, as Flink's own ids are: the JobManager keeps a dead JVM's entry
+ * until its heartbeat times out, and readiness must wait for the new one. */
+static void before_spawn(struct sup *s, struct child *c, void *data)
+{
+        struct runner *r = data;
+        const struct conf_entry *e = conf_find(&r->running, "taskmanager.resource-id");
+        struct conf next;
+
+        (void)s;
+        if (c->starts == 0 || !e || e->source != CONF_SRC_DEFAULT)
+                return;
+        new_resource_id(r);
+        if (conf_copy(&next, &r->running) < 0)
+                return;
+        if (conf_set(&next, "taskmanager.resource-id", r->resource_id, CONF_SRC_DEFAULT) == 0)
+                apply(r, &next);
+        conf_free(&next);
+}
+
 /* The probe follows the first child: Flink's JVM for every role. */
 static int first_child_pid(void *data)
 {
@@ -455,10 +496,7 @@ static int prepare(struct runner *r, char *err, size_t errlen)
         r->in.mesos = (struct mesos_env){ .envp = environ, .hostname = r->hostname,
                                           .cgroup_limit_mb = cgroup_memory_limit_mb() };
         r->use_zk = r->set->zk_quorum != NULL;
-        uint32_t id;
-        if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
-                id = (uint32_t)getpid();
-        snprintf(r->resource_id, sizeof r->resource_id, "%.250s-%08x", r->hostname, id);
+        new_resource_id(r);
         if (r->use_zk && (rc = zk_prepare(r, err, errlen)) < 0)
                 return rc;
         if ((rc = health_port(r->set->health_port, environ, r->hostname, &r->health_port, err, errlen)) < 0)
@@ -493,6 +531,8 @@ static int supervise(struct runner *r)
         int rc = sup_init(&r->sup, r->set);
 
         r->sup_ready = true;
+        r->sup.before_spawn = before_spawn;
+        r->sup.before_spawn_data = r;
         for (size_t i = 0; rc >= 0 && i < r->plan.n; i++)
                 rc = sup_add_child(&r->sup, r->plan.names[i], r->plan.argv[i], r->plan.envp,
                                    r->have_creds ? &r->creds : NULL);
@@ -570,6 +610,7 @@ out:
         }
         memset(r->auth, 0, sizeof r->auth);
         free(r->applied);
+        conf_free(&r->running);
         launch_free(&r->plan);
         flinkhome_close(&r->fh);
         free(r);

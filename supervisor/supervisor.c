@@ -386,6 +386,8 @@ static void on_exec_status(struct loop_source *src, uint32_t events)
 
 static void child_spawn_now(struct sup *s, struct child *c)
 {
+        if (s->before_spawn)
+                s->before_spawn(s, c, s->before_spawn_data);
         int r = child_spawn(c, &s->saved);
 
         c->starts++;

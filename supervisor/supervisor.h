@@ -56,6 +56,9 @@ struct sup {
         bool http_on, http_tried;
         struct marathon marathon;
         bool marathon_on;
+        /* Called before every spawn of a child, restarts included. */
+        void (*before_spawn)(struct sup *s, struct child *c, void *data);
+        void *before_spawn_data;
 };
 
 /* Sets up the loop, signals and mailbox; becomes a child subreaper unless

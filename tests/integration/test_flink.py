@@ -5,6 +5,7 @@ and is killed by the `sup` fixture if a test fails."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -397,3 +398,25 @@ def test_unanswering_jobmanager_turns_unhealthy_after_the_grace(sup, tmp_path):
         os.kill(jvm, signal.SIGCONT)
     wait_for(lambda: get(port, "/health")[0] == 200 and get(port, "/ready")[0] == 200, timeout=30, what="healthy again")
     stop_and_check(jm)
+
+
+def test_restarted_taskmanager_is_ready_again_only_under_its_new_id(sup, tmp_path):
+    """Without a configured resource id the supervisor gives each JVM a new
+    one (as Flink does): the dead JVM's entry, which the JobManager keeps
+    until its heartbeat times out, must not make the new JVM ready."""
+    c = Cluster(sup, tmp_path)
+    c.jobmanager()
+    port = free_port()
+    tm = c.taskmanager(f"-Drest.port={c.rest}", SUPERVISOR_HEALTH_PORT=str(port), SUPERVISOR_PROBE_INTERVAL="1",
+                       SUPERVISOR_BACKOFF_MIN_MS="100")
+    wait_for(lambda: get(port, "/ready")[0] == 200, timeout=120, interval=0.5, what="the TaskManager ready")
+    (first,) = [t["id"] for t in c.taskmanagers()]
+    (old,) = java_pids(tm.pid)
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: get(port, "/ready")[0] == 503, timeout=30, what="not ready while the JVM restarts")
+    wait_for(lambda: [p for p in java_pids(tm.pid) if p != old], timeout=60, what="a new TaskManager JVM")
+    wait_for(lambda: get(port, "/ready")[0] == 200, timeout=120, interval=0.5, what="ready again")
+    ids = {t["id"] for t in c.taskmanagers()}
+    assert ids - {first}, f"ready before the new JVM registered: {ids}"
+    assert all(i.startswith(socket.gethostname()) for i in ids)
+    stop_and_check(tm)

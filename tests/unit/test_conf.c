@@ -73,6 +73,23 @@ static void many_keys_stay_findable_through_growth_and_removal(void **state)
         conf_free(&c);
 }
 
+static void copy_keeps_order_values_and_sources(void **state)
+{
+        struct conf a, b;
+        (void)state;
+        conf_init(&a);
+        assert_int_equal(conf_set(&a, "x", "1", CONF_SRC_FILE), 0);
+        assert_int_equal(conf_set(&a, "y", "2", CONF_SRC_MESOS), 0);
+        assert_int_equal(conf_copy(&b, &a), 0);
+        assert_int_equal(conf_set(&a, "x", "changed", CONF_SRC_ARG), 0);
+        assert_int_equal(b.n, 2);
+        assert_string_equal(b.entries[0].key, "x");
+        assert_string_equal(conf_get(&b, "x"), "1");
+        assert_int_equal(conf_find(&b, "y")->source, CONF_SRC_MESOS);
+        conf_free(&a);
+        conf_free(&b);
+}
+
 static void set_default_respects_explicit_layers(void **state)
 {
         struct conf c;
@@ -351,6 +368,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(map_keeps_order_and_provenance),
                 cmocka_unit_test(many_keys_stay_findable_through_growth_and_removal),
+                cmocka_unit_test(copy_keeps_order_values_and_sources),
                 cmocka_unit_test(set_default_respects_explicit_layers),
                 cmocka_unit_test(secrets_follow_flinks_rule),
                 cmocka_unit_test(standard_yaml_nested_and_flat),
