@@ -39,6 +39,7 @@ def start(sup, tmp_path, marathon_url, extra=None, child=None):
     env.update(extra or {})
     s = sup(child or ["--", TESTCHILD, "record", str(ready)], env)
     s.health_port = int(env["SUPERVISOR_HEALTH_PORT"])
+    s.ready_file = ready
     return s, ready
 
 
@@ -48,7 +49,9 @@ def registered(marathon):
 
 
 def stop(s):
-    """The child (testchild record) exits 0 on the forwarded SIGTERM."""
+    """The child (testchild record) exits 0 on the forwarded SIGTERM, once
+    it has its handler (it writes "ready" then)."""
+    wait_for(lambda: s.ready_file.exists() and "ready" in s.ready_file.read_text(), timeout=20, what="the child ready")
     s.signal(signal.SIGTERM)
     assert s.wait() == 0
 
@@ -56,7 +59,7 @@ def stop(s):
 def test_registration_writes_once_and_the_body_is_valid(sup, tmp_path, marathon):
     s, ready = start(sup, tmp_path, marathon.url)
     s.wait_log("event=marathon.registered", timeout=20)
-    assert ready.exists(), "the child started without waiting for Marathon"
+    wait_for(ready.exists, timeout=10, what="the child started, whatever Marathon does")
     app = registered(marathon)
     (check,) = app["healthChecks"]
     assert check["protocol"] == "HTTP" and check["path"] == "/health" and check["portIndex"] == 1
@@ -150,7 +153,7 @@ def test_401_is_one_clear_error_and_the_token_file_is_read_again(sup, tmp_path):
         s, ready = start(sup, tmp_path, marathon.url, {"MARATHON_TOKEN_FILE": str(token),
                                                        "SUPERVISOR_LOG_LEVEL": "debug"})
         s.wait_log("event=marathon.unauthorized", timeout=20)
-        assert ready.exists() or wait_for(ready.exists, timeout=10, what="the child running regardless")
+        wait_for(ready.exists, timeout=10, what="the child running regardless")
         denied = sum(r.status == 401 for r in marathon.requests)
         assert denied == 1, "no retry storm"
         token.write_text("fresh-token-123\n")
@@ -192,7 +195,8 @@ def test_bad_answers_are_logged_and_retried(sup, tmp_path, marathon, reply):
     s, ready = start(sup, tmp_path, marathon.url)
     s.wait_log("event=marathon.registered", timeout=40)
     assert "event=marathon.retry" in s.log() or "event=marathon.bad_answer" in s.log()
-    assert ready.exists() and marathon.changes(APP) == 1
+    wait_for(ready.exists, timeout=10, what="the child running")
+    assert marathon.changes(APP) == 1
     stop(s)
 
 
@@ -211,7 +215,8 @@ def test_app_without_a_health_port_is_one_error_and_no_write(sup, tmp_path):
         s, ready = start(sup, tmp_path, marathon.url)
         s.wait_log("event=marathon.cannot_check", timeout=20)
         assert "no port named" in s.log() and marathon.writes(APP) == []
-        assert alive(s.pid) and ready.exists()
+        wait_for(ready.exists, timeout=10, what="the child running")
+        assert alive(s.pid)
         stop(s)
 
 
@@ -253,6 +258,7 @@ def test_example_apps_already_carry_the_checks_the_supervisor_wants(sup, tmp_pat
         s = sup(["--", TESTCHILD, "record", str(tmp_path / "rec")],
                 {**app["env"], "MARATHON_URL": marathon.url, "MARATHON_APP_ID": app["id"],
                  "SUPERVISOR_HEALTH_PORT": str(free_port())})
+        s.ready_file = tmp_path / "rec"
         s.wait_log("event=marathon.checks_match", timeout=20)
         assert marathon.writes() == []
         stop(s)

@@ -72,6 +72,7 @@ def test_marathon_registration_and_retries_under_valgrind(sup, tmp_path):
                 {"SUPERVISOR_HEALTH_PORT": str(free_port()), "MARATHON_URL": marathon.url, "MARATHON_APP_ID": APP},
                 prefix=VALGRIND)
         s.wait_log("event=marathon.registered", timeout=60)
+        wait_for(lambda: out.exists() and "ready" in out.read_text(), timeout=30, what="child ready")
         s.signal(signal.SIGTERM)
         assert s.wait(timeout=30) == 0, s.log()
     log = s.log()
