@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make bench: flink-supervisor side by side with tini and dumb-init, each
 measured the same way in one run; writes bench/results.md with ratios.
-Figures, not pass/fail. BENCH_IDLE_SECONDS shortens the idle figure."""
+Figures, not pass/fail. BENCH_IDLE_SECONDS shortens the idle figure; the
+health endpoint under wrk (bench/health.py) reads BENCH_HEALTH_*."""
 import datetime
 import json
 import os
@@ -232,6 +233,9 @@ def main():
     idle_cpu, idle_wakeups = idle()
     say("JobManager start to REST-ready, 5 rounds ...")
     jm_ours, jm_plain = jobmanager_start()
+    say("health endpoint under wrk, supervisor and wrk on separate cores (bench/health.py) ...")
+    health_section = subprocess.run([sys.executable, str(ROOT / "bench" / "health.py"), "--no-write"], check=True,
+                                    stdout=subprocess.PIPE, text=True).stdout.strip()
     say("ZooKeeper: --print-config over 1,000 starts, change to restart ...")
     zk_table = subprocess.run([sys.executable, str(ROOT / "bench" / "zk.py")], check=True, capture_output=True,
                               text=True).stdout.strip()
@@ -287,6 +291,7 @@ def main():
               f"Same rendered configuration for both (Flink {(FLINK_HOME / '.flink-version').read_text().strip()}); "
               "the supervisor's figure includes building and writing that configuration.",
               ""]
+    lines += [health_section, ""]
     lines += ["## Configuration from ZooKeeper", "", zk_table, ""]
     lines += ["## Image and compose cluster", "", system_table, ""]
     lines += ["", "The orphan storm is dominated by the kernel tearing down 10,000 processes on few",
