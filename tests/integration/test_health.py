@@ -78,7 +78,7 @@ def test_only_three_paths_and_two_methods(sup):
     status, headers, _ = get(port, "/health", method="POST")
     assert status == 405 and headers["Allow"] == "GET, HEAD"
     assert get(port, "/metrics", method="DELETE")[0] == 405
-    assert get(port, "/health", method="HEAD")[0] == 200
+    wait_for(lambda: get(port, "/health", method="HEAD")[0] == 200, timeout=10, what="HEAD answered 200")
 
 
 def test_probe_answers_for_docker_healthcheck(sup):
@@ -102,7 +102,8 @@ def test_marathon_port_named_health_is_used(sup):
     port = free_port()
     s = sup(["--", "sleep", "1000"], {"PORT_HEALTH": str(port), "SUPERVISOR_HEALTH_PORT": ""})
     s.wait_log(f"event=health.serving port={port}")
-    assert get(port, "/health")[0] == 200
+    # Serving comes before the child's exec is confirmed: healthy once it runs.
+    wait_for(lambda: get(port, "/health")[0] == 200, timeout=10, what="healthy on PORT_HEALTH")
 
 
 def test_bad_health_port_exits_2(sup):
@@ -204,6 +205,7 @@ def test_endpoint_answers_again_after_the_connection_limit_was_reached(sup):
 def test_keep_alive_serves_many_requests_on_one_connection(sup):
     import http.client
     s, port = serving(sup, ["--", "sleep", "1000"])
+    wait_for(lambda: get(port, "/health")[0] == 200, timeout=10, what="healthy")
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         conn.connect()
