@@ -18,10 +18,21 @@ def wait_for(cond, timeout=10.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before in this test run: the
+    kernel may give a just-released port again, and a test that asks for
+    several (REST, RPC, blob, health) must get distinct ones."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no fresh free port in 1000 tries")
 
 
 def rest(port, path, timeout=2):
