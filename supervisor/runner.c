@@ -43,8 +43,7 @@ struct runner {
         bool have_creds;
         char dir[512];
         bool own_dir;
-        char *applied;            /* the rendered configuration the children run with */
-        struct conf running;      /* and the same, as keys and values */
+        struct conf running;      /* the configuration the children run with */
         int code;                 /* exit code decided before the loop, -1 none */
         /* ZooKeeper */
         bool use_zk;
@@ -62,7 +61,6 @@ struct runner {
         uint16_t health_port;
         /* Flink-aware probes */
         char resource_id[300];    /* a TaskManager's, when the config names none */
-        struct probe_targets targets;
         struct probe probe;
         bool probing;
 };
@@ -103,10 +101,10 @@ static uint64_t cgroup_memory_limit_mb(void)
 }
 
 /* What the probe asks, for configuration c. */
-static int targets(struct runner *r, const struct conf *c, char *err, size_t errlen)
+static int targets(struct runner *r, const struct conf *c, struct probe_targets *ret, char *err, size_t errlen)
 {
         return probe_targets(c, r->role, r->set->probe_url, r->use_zk ? r->quorum.hosts : NULL,
-                             r->use_zk ? r->quorum.chroot : NULL, &r->targets, err, errlen);
+                             r->use_zk ? r->quorum.chroot : NULL, ret, err, errlen);
 }
 
 /* The effective configuration with the given ZooKeeper documents (NULL:
@@ -122,8 +120,9 @@ static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, 
         /* The readiness probe finds a TaskManager by its resource id: it must be known. */
         if (rc == 0 && r->role == ROLE_TASKMANAGER && !conf_get(out, "taskmanager.resource-id"))
                 rc = conf_set(out, "taskmanager.resource-id", r->resource_id, CONF_SRC_DEFAULT);
+        struct probe_targets t;
         if (rc == 0)
-                rc = targets(r, out, err, errlen);
+                rc = targets(r, out, &t, err, errlen);
         if (rc < 0)
                 conf_free(out);
         return rc;
@@ -138,25 +137,19 @@ static int render(const struct conf *c, char **ret)
 /* Writes c for Flink and remembers it as what runs. */
 static int apply(struct runner *r, const struct conf *c)
 {
-        char err[768], *text;
+        struct probe_targets t;
+        char err[768];
 
-        if (render(c, &text) < 0)
-                return -ENOMEM;
         if (flinkhome_write_conf_dir(&r->fh, r->dir, c, r->have_creds ? r->creds.uid : (uid_t)-1,
                                      r->have_creds ? r->creds.gid : (gid_t)-1, err, sizeof err) < 0) {
                 log_error("config.write_failed", LOG_STR("error", err));
-                free(text);
                 return -EIO;
         }
-        free(r->applied);
-        r->applied = text;
-        if (&r->running != c) {
-                conf_free(&r->running);
-                if (conf_copy(&r->running, c) < 0)
-                        return -ENOMEM;
-        }
-        if (r->probing && targets(r, c, err, sizeof err) == 0)
-                probe_set_targets(&r->probe, &r->targets);
+        conf_free(&r->running);
+        if (conf_copy(&r->running, c) < 0)
+                return -ENOMEM;
+        if (r->probing && targets(r, c, &t, err, sizeof err) == 0)
+                probe_set_targets(&r->probe, &t);
         log_info("config.written", LOG_STR("dir", r->dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
         return 0;
@@ -267,18 +260,19 @@ static void on_debounce(struct timer *t)
 {
         struct runner *r = container_of(t, struct runner, debounce);
         struct conf c;
-        char err[768], *text;
+        char err[768], *text = NULL, *running = NULL;
 
         if (build(r, r->next, &c, err, sizeof err) < 0) {
                 r->rejections++;
                 log_error("zk.document_rejected", LOG_STR("error", err));
                 return;
         }
-        if (render(&c, &text) < 0) {
+        if (render(&c, &text) < 0 || render(&r->running, &running) < 0) {
+                free(text);
                 conf_free(&c);
                 return;
         }
-        if (r->applied && strcmp(text, r->applied) == 0) {
+        if (strcmp(text, running) == 0) {
                 log_info("zk.unchanged", LOG_STR("meaning", "the effective configuration is the same"));
         } else if (r->set->zk_on_change == ZK_ON_CHANGE_IGNORE) {
                 log_warn("zk.change_ignored", LOG_STR("setting", "FLINK_ZK_ON_CHANGE=ignore"));
@@ -288,6 +282,7 @@ static void on_debounce(struct timer *t)
                 sup_rolling_restart(&r->sup);
         }
         free(text);
+        free(running);
         conf_free(&c);
 }
 
@@ -384,7 +379,11 @@ static int probe_start(struct runner *r)
                 return rc;
         r->probing = true;
         r->sup.ready_by_owner = true;
-        probe_set_targets(&r->probe, &r->targets);
+        /* With ZooKeeper nothing runs yet: the first apply sets the targets. */
+        struct probe_targets t;
+        char err[768];
+        if (r->running.n && targets(r, &r->running, &t, err, sizeof err) == 0)
+                probe_set_targets(&r->probe, &t);
         return 0;
 }
 
@@ -609,7 +608,6 @@ out:
                 zkcache_doc_free(&r->next[i]);
         }
         memset(r->auth, 0, sizeof r->auth);
-        free(r->applied);
         conf_free(&r->running);
         launch_free(&r->plan);
         flinkhome_close(&r->fh);

@@ -50,7 +50,6 @@ struct sup {
         health_snapshot_fn snapshot_extra;  /* adds what the owner knows (ZooKeeper) */
         void *snapshot_data;
         struct notify notify;   /* systemd's READY=1, STATUS=, WATCHDOG=1, STOPPING=1 */
-        bool ready;             /* as last told to sup_set_ready */
         bool ready_by_owner;    /* readiness comes from the owner's probe, not from "every child runs" */
         struct http http;       /* opened by the first sup_http */
         bool http_on, http_tried;
