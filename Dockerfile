@@ -5,7 +5,7 @@ ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${BASE_IMAGE} AS builder
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc make libc6-dev libyaml-dev libzookeeper-mt-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
+      gcc make pkg-config libc6-dev libyaml-dev libzookeeper-mt-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./

@@ -8,20 +8,30 @@ Q          := $(if $(V),,@)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
               -Wvla -Wpointer-arith
-COMMON     := -std=gnu11 -D_GNU_SOURCE -DTHREADED -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' $(WARN)
-HARDEN     := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+STRICT     := -Wconversion -Wsign-conversion -Wformat-truncation=2 -Wcast-qual
+COMMON     := -std=gnu11 -D_GNU_SOURCE -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' -Isupervisor $(WARN)
+# A toolchain that defines _FORTIFY_SOURCE itself (Debian's, Ubuntu's) keeps
+# its level: defining it again is a redefinition warning, and so an error.
+FORTIFY    := $(if $(shell echo | $(CC) -O2 -dM -E - 2>/dev/null | grep -w _FORTIFY_SOURCE),,-D_FORTIFY_SOURCE=2)
+HARDEN     := -O2 $(FORTIFY) -fstack-protector-strong -fPIE
 HARDEN_LD  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 SANITIZE   := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# libmicrohttpd and libcurl are loaded at run time (health.c, http.c), only when used.
-LIBS       := -pthread -lyaml -lzookeeper_mt -ljansson -ldl
+PKG_CONFIG ?= pkg-config
+# libzookeeper ships no pkg-config file; libmicrohttpd and libcurl are loaded
+# at run time (integrations/health.c, http.c), only when used: their headers only.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags yaml-0.1 jansson libcurl libmicrohttpd)
+LIBS       := -pthread $(shell $(PKG_CONFIG) --libs yaml-0.1 jansson) -lzookeeper_mt -ldl
+# libzookeeper_mt's header declares its synchronous API only under THREADED:
+# the files that include it, and only those.
+ZK_USERS   := integrations/zk app/zkpush
 # make WITH_SYSTEMD=1: sd_notify readiness and watchdog (notify.c), linking
 # libsystemd; the default binary neither speaks it nor links the library.
 WITH_SYSTEMD ?=
 SYSTEMD_DEF := $(if $(filter 1,$(WITH_SYSTEMD)),-DWITH_SYSTEMD)
-SYSTEMD_LIB := $(if $(filter 1,$(WITH_SYSTEMD)),-lsystemd)
+SYSTEMD_LIB := $(if $(filter 1,$(WITH_SYSTEMD)),$(shell $(PKG_CONFIG) --libs libsystemd))
 
-SRC        := $(wildcard supervisor/*.c)
-LIB_SRC    := $(filter-out supervisor/main.c,$(SRC))
+SRC        := $(wildcard supervisor/*/*.c)
+LIB_SRC    := $(filter-out supervisor/app/main.c,$(SRC))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 OBJ        := $(SRC:supervisor/%.c=$(BUILD)/obj/%.o)
@@ -30,6 +40,7 @@ ASAN_LIB   := $(LIB_SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
 SD_OBJ     := $(SRC:supervisor/%.c=$(BUILD)/systemd/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat $(BUILD)/bench/orphanstorm
+$(foreach f,$(ZK_USERS),$(eval $(BUILD)/obj/$(f).o $(BUILD)/asan/obj/$(f).o $(BUILD)/systemd/obj/$(f).o: EXTRA := -DTHREADED))
 
 FLINK_VERSION ?= 1.20.5
 # The 2.x release the end-to-end tests also run against.
@@ -41,7 +52,7 @@ ZK_IMAGE   ?= flink-appliance-zookeeper:latest
 COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
-FUZZ_SRC   := supervisor/conf.c supervisor/confyaml.c
+FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c
 
 .PHONY: all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
@@ -49,11 +60,11 @@ all: $(BUILD)/flink-supervisor
 $(BUILD)/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(HARDEN) $(SYSTEMD_DEF) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(COMMON) $(PKG_CFLAGS) $(EXTRA) $(HARDEN) $(SYSTEMD_DEF) $(CFLAGS) -c $< -o $@
 
 # notify.o is rebuilt (and the binary relinked) when WITH_SYSTEMD changes
 # between runs; the stamp is rewritten only then.
-$(BUILD)/obj/notify.o: $(BUILD)/obj/with-systemd
+$(BUILD)/obj/integrations/notify.o: $(BUILD)/obj/with-systemd
 $(BUILD)/obj/with-systemd: FORCE
 	@mkdir -p $(@D)
 	@echo '$(WITH_SYSTEMD)' | cmp -s - $@ || echo '$(WITH_SYSTEMD)' > $@
@@ -67,17 +78,17 @@ $(BUILD)/flink-supervisor: $(OBJ)
 $(BUILD)/systemd/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(HARDEN) -DWITH_SYSTEMD $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(COMMON) $(PKG_CFLAGS) $(EXTRA) $(HARDEN) -DWITH_SYSTEMD $(CFLAGS) -c $< -o $@
 
 $(BUILD)/systemd/flink-supervisor: $(SD_OBJ)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS) -lsystemd
+	$(Q)$(CC) $(COMMON) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) $^ -o $@ $(LIBS) $(shell $(PKG_CONFIG) --libs libsystemd)
 systemd: $(BUILD)/systemd/flink-supervisor
 
 $(BUILD)/asan/obj/%.o: supervisor/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(SANITIZE) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(COMMON) $(PKG_CFLAGS) $(EXTRA) $(SANITIZE) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/flink-supervisor: $(ASAN_OBJ)
 	@echo "  CC      $@"
@@ -87,7 +98,7 @@ asan: $(BUILD)/asan/flink-supervisor
 $(BUILD)/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(COMMON) $(SANITIZE) -Isupervisor $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
+	$(Q)$(CC) $(COMMON) $(PKG_CFLAGS) $(SANITIZE) $(filter %.c %.o,$^) -o $@ $(LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 $(BUILD)/testchild: tests/helpers/testchild.c
 	@mkdir -p $(@D)
@@ -130,18 +141,18 @@ down:
 
 # libFuzzer over every configuration parser, for FUZZ_SECONDS; the seeds in
 # tests/fuzz/corpus stay as they are, new inputs go to build/fuzz/corpus.
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/conf.h supervisor/confyaml.h
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/config/conf.h supervisor/config/confyaml.h
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_config.c $(FUZZ_SRC) -o $@ -lyaml
 
 # Marathon's answers (appchecks), for FUZZ_SECONDS too.
-$(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c supervisor/appchecks.c supervisor/appchecks.h
+$(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c supervisor/integrations/appchecks.c supervisor/integrations/appchecks.h
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_marathon.c supervisor/appchecks.c -o $@ -ljansson
+	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_marathon.c supervisor/integrations/appchecks.c -o $@ -ljansson
 
 fuzz: deps $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_marathon
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/marathon-corpus

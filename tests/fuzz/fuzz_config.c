@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "confyaml.h"
+#include "config/conf.h"
+#include "config/confyaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

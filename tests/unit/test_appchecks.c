@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "appchecks.h"
-#include "probe.h"
+#include "integrations/appchecks.h"
+#include "integrations/probe.h"
 
 static const struct appchecks_want want = {
         .protocol = APPCHECKS_HTTP, .grace_s = 300, .interval_s = 30, .timeout_s = 10, .failures = 3,

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "child.h"
+#include "core/child.h"
 
 static void lifecycle_paths(void **state)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cli.h"
-#include "role.h"
+#include "config/cli.h"
+#include "config/role.h"
 
 
 static int parse(struct cli *c, int argc, char **argv, char *err)

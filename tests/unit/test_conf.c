@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "conf.h"
-#include "confyaml.h"
+#include "config/conf.h"
+#include "config/confyaml.h"
 
 struct warnings {
         int n;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define FIELDS(...) ((const struct log_field[]){ __VA_ARGS__, LOG_END })
 #define T "2026-01-01T00:00:00.000Z"

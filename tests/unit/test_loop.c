@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "loop.h"
-#include "mailbox.h"
-#include "timer.h"
+#include "core/loop.h"
+#include "core/mailbox.h"
+#include "core/timer.h"
 
 struct fixture {
         struct loop loop;

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "conf.h"
-#include "flinkconf.h"
-#include "mesos.h"
+#include "config/conf.h"
+#include "config/flinkconf.h"
+#include "config/mesos.h"
 
 static void check(const struct conf *c, const char *key, const char *value, enum conf_source src)
 {

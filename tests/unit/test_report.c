@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "integrations/report.h"
 
 static const struct report_snapshot two = {
         .healthy = true, .ready = false, .n_children = 2, .uptime_s = 42, .orphans_reaped = 7,

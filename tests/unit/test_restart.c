@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "backoff.h"
-#include "crashloop.h"
+#include "core/backoff.h"
+#include "core/crashloop.h"
 
 static void backoff_doubles_from_min(void **state)
 {

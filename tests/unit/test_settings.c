@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "settings.h"
+#include "config/settings.h"
 
 struct env {
         const char *pairs[16][2];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "zkquorum.h"
+#include "config/zkquorum.h"
 
 static void quorum_with_and_without_chroot(void **state)
 {

@@ -1,0 +1,220 @@
+/* main: wires the command line, the settings and the supervisor together.
+ * Everything that can be wrong with the input is found here, before
+ * anything starts, and ends the process with EXIT_USAGE. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/cli.h"
+#include "base/log.h"
+#include "integrations/marathon.h"
+#include "config/role.h"
+#include "app/runner.h"
+#include "config/settings.h"
+#include "core/supervisor.h"
+#include "app/zkpush.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+static const char *env_lookup(const char *name, void *data)
+{
+        (void)data;
+        return getenv(name);
+}
+
+static void report_line(const char *message, void *data)
+{
+        (void)data;
+        fprintf(stderr, "flink-supervisor: %s\n", message);
+}
+
+static void print_help(void)
+{
+        char table[8192];
+
+        settings_describe(table, sizeof table);
+        printf("Usage: flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...]\n"
+               "       flink-supervisor [OPTIONS] -- CMD [ARGS...]\n"
+               "\n"
+               "Runs Apache Flink (or CMD) as a supervised child: reaps zombies, forwards\n"
+               "signals, stops with a deadline, restarts with backoff.\n"
+               "\n"
+               "Roles: %s (default local, or FLINK_ROLE).\n"
+               "\n"
+               "Options:\n"
+               "  -h, --help      print this help and exit\n"
+               "  -V, --version   print the version and exit\n"
+               "  --check         validate the command line, settings and Flink configuration,\n"
+               "                  exit 0 or 2\n"
+               "  --print-config  print the effective Flink configuration (secrets masked, each\n"
+               "                  key with its source) and exit\n"
+               "  --probe         ask the running supervisor's /health: exit 0 when healthy,\n"
+               "                  1 otherwise (for Docker's HEALTHCHECK)\n"
+               "  --zk-push FILE  validate a YAML config document and write it to\n"
+               "                  FLINK_ZK_CONFIG_PATH in FLINK_ZK_QUORUM, then exit\n"
+               "  -Dkey=value     a Flink setting (roles only)\n"
+               "\n"
+               "Flink: FLINK_HOME (default /opt/flink), FLINK_ROLE, FLINK_PROPERTIES,\n"
+               "JOB_MANAGER_RPC_ADDRESS, and the Mesos/Marathon task environment.\n"
+               "\n"
+               "Settings (environment):\n%s"
+               "\n"
+               "Exit status: the child's, or 128+N when it died of signal N; 2 bad usage\n"
+               "or setting; 111 gave up after a crash loop; 112 no configuration from\n"
+               "ZooKeeper within FLINK_ZK_TIMEOUT; 125 the supervisor failed; 126 the\n"
+               "command could not be executed; 127 the command was not found.\n",
+               role_expected(), table);
+}
+
+/* PATH lookup as execvp does it, for --check. */
+static int command_resolvable(const char *name)
+{
+        char path[4096];
+        const char *dirs = getenv("PATH");
+
+        if (strchr(name, '/'))
+                return access(name, X_OK) == 0;
+        if (!dirs)
+                dirs = "/usr/local/bin:/usr/bin:/bin";
+        while (*dirs) {
+                size_t len = strcspn(dirs, ":");
+                snprintf(path, sizeof path, "%.*s/%s", (int)len, len ? dirs : ".", name);
+                if (access(path, X_OK) == 0)
+                        return 1;
+                dirs += len + (dirs[len] == ':');
+        }
+        return 0;
+}
+
+/* Resolves the role when no command is given; returns 0 or EXIT_USAGE. */
+static int pick_role(const struct cli *cli, enum role *ret)
+{
+        const char *name = cli->role_arg, *from = "the command line";
+
+        if (!name) {
+                name = getenv("FLINK_ROLE");
+                from = "FLINK_ROLE";
+        }
+        if (!name || !*name) {
+                name = "local";
+                from = "the default";
+        }
+        if (role_parse(name, ret) < 0) {
+                fprintf(stderr, "flink-supervisor: unknown role \"%.64s\" (from %s): expected %s\n", name,
+                        from, role_expected());
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* The health endpoint's port for command mode and --probe; returns 0 or
+ * EXIT_USAGE after one line on stderr. */
+static int pick_health_port(const struct settings *set, uint16_t *ret)
+{
+        char err[256], hostname[256] = "";
+
+        gethostname(hostname, sizeof hostname - 1);
+        if (health_port(set->health_port, environ, hostname, ret, err, sizeof err) < 0) {
+                fprintf(stderr, "flink-supervisor: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int supervise_command(const struct settings *set, char *const *cmd)
+{
+        struct sup sup;
+        uint16_t port;
+        int r;
+
+        if ((r = pick_health_port(set, &port)) != 0)
+                return r;
+        r = sup_init(&sup, set);
+        if (r >= 0)
+                r = sup_add_child(&sup, "main", cmd, NULL, NULL);
+        if (r >= 0) {
+                sup_serve_health(&sup, port, NULL, NULL);
+                sup_register(&sup);
+        }
+        if (r < 0) {
+                log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
+                sup_close(&sup);
+                return EXIT_SUPERVISOR_FAILED;
+        }
+        r = sup_run(&sup, true);
+        sup_close(&sup);
+        return r;
+}
+
+static int run(struct cli *cli)
+{
+        struct settings set;
+        enum role role;
+        int r;
+
+        if (settings_load(&set, env_lookup, NULL, report_line, NULL) < 0)
+                return EXIT_USAGE;
+        log_setup((enum log_level)set.log_level, (enum log_format)set.log_format);
+        if (set.marathon_url && set.marathon_app_id) {
+                char err[256];
+                if (marathon_check(set.marathon_url, set.marathon_app_id, err, sizeof err) < 0) {
+                        fprintf(stderr, "flink-supervisor: %s\n", err);
+                        return EXIT_USAGE;
+                }
+        }
+        if (cli->action == CLI_ZK_PUSH)
+                return zkpush_run(&set, cli->zk_push);
+        if (cli->action == CLI_PROBE) {
+                uint16_t port;
+                if ((r = pick_health_port(&set, &port)) != 0)
+                        return r;
+                return port ? health_probe(port) : 1;
+        }
+        if (!cli->cmd) {
+                if ((r = pick_role(cli, &role)) != 0)
+                        return r;
+                return runner_run(&set, cli, role);
+        }
+        if (cli->action == CLI_CHECK) {
+                if (!command_resolvable(cli->cmd[0])) {
+                        fprintf(stderr, "flink-supervisor: command \"%.200s\" not found or not executable: expected a program in PATH or a path\n",
+                                cli->cmd[0]);
+                        return EXIT_USAGE;
+                }
+                printf("flink-supervisor: configuration ok\n");
+                return 0;
+        }
+        return supervise_command(&set, cli->cmd);
+}
+
+int main(int argc, char **argv)
+{
+        struct cli cli;
+        char err[256];
+        int r;
+
+        r = cli_parse(&cli, argc, argv, err, sizeof err);
+        if (r < 0) {
+                fprintf(stderr, "flink-supervisor: %s\n", r == -ENOMEM ? "out of memory" : err);
+                return EXIT_USAGE;
+        }
+        switch (cli.action) {
+        case CLI_HELP:
+                print_help();
+                r = 0;
+                break;
+        case CLI_VERSION:
+                printf("flink-supervisor %s\n", VERSION);
+                r = 0;
+                break;
+        default:
+                r = run(&cli);
+                break;
+        }
+        cli_free(&cli);
+        return r;
+}

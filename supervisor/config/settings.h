@@ -1,0 +1,73 @@
+/* settings: the supervisor's own SUPERVISOR_* settings, from one table.
+ *
+ * Each row names the environment variable, its type, bounds, default and
+ * where the value lives, so parsing, validation, defaults and the help text
+ * come from one place. Pure: the environment is read through a callback. */
+#pragma once
+
+#include <stddef.h>
+
+#include "base/log.h"
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+
+struct settings {
+        long restart;           /* enum restart_policy */
+        long stop_timeout_s;
+        long backoff_min_ms;
+        long backoff_max_ms;
+        long backoff_reset_s;
+        long max_restarts;
+        long restart_window_s;
+        long log_level;         /* enum log_level */
+        long log_format;        /* enum log_format */
+        const char *user;       /* borrowed from the environment; NULL = default */
+        const char *conf_dir;   /* borrowed from the environment; NULL = default */
+        const char *health_port;/* parsed by health_port(); NULL = default */
+        const char *zk_quorum;  /* FLINK_ZK_QUORUM; NULL: no ZooKeeper */
+        const char *zk_path;    /* FLINK_ZK_CONFIG_PATH; NULL = default */
+        const char *zk_auth;    /* FLINK_ZK_AUTH; a secret */
+        const char *zk_cache_dir;
+        long zk_on_change;      /* enum zk_on_change */
+        long zk_timeout_s;
+        /* Flink-aware probes */
+        long probe_interval_s;
+        long probe_timeout_s;
+        long probe_grace_s;
+        long probe_failures;
+        const char *probe_url;  /* NULL: from the Flink configuration */
+        /* Marathon registration: on when both url and app id are set */
+        const char *marathon_url;
+        const char *marathon_app_id;
+        const char *marathon_credentials_file;
+        const char *marathon_token_file;
+        const char *marathon_ca_file;
+        long check_protocol;    /* enum check_protocol */
+        long check_grace_s;
+        long check_interval_s;
+        long check_timeout_s;
+        long check_failures;
+        long ready_interval_s;
+        long ready_timeout_s;
+};
+
+enum check_protocol { CHECK_HTTP, CHECK_MESOS_HTTP };
+
+enum zk_on_change { ZK_ON_CHANGE_RESTART, ZK_ON_CHANGE_IGNORE };
+
+typedef const char *(*settings_getenv_fn)(const char *name, void *data);
+/* Called once per invalid setting with a complete one-line message. */
+typedef void (*settings_report_fn)(const char *message, void *data);
+
+/* Fills *ret with defaults overridden by the environment. Every invalid
+ * value is reported; returns 0, or -EINVAL when anything was invalid (then
+ * *ret is unspecified). An empty variable counts as unset. */
+int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_data,
+                  settings_report_fn report, void *report_data);
+
+/* Writes the table (variable, default, expected values) for --help. */
+void settings_describe(char *buf, size_t size);
+
+/* Strict integer parsing: decimal digits only, optional leading '-', no
+ * spaces, within [min, max]. Returns 0 or -EINVAL / -ERANGE. */
+int settings_parse_long(const char *s, long min, long max, long *ret);

@@ -1,0 +1,323 @@
+/* marathon: see marathon.h. */
+#include "integrations/marathon.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "core/backoff.h"
+#include "base/log.h"
+
+#define MARATHON_TIMEOUT_MS 10000
+#define MARATHON_RETRY_MIN_MS 1000
+#define MARATHON_RETRY_MAX_MS 60000
+/* Polling while a deployment holds the app, and the spread of the random
+ * wait before a write: instances started together write one at a time. */
+#define MARATHON_POLL_MS 2000
+#define MARATHON_SPREAD_MS 2000
+/* The least wait after a 401/403 with credentials that did not change. */
+#define MARATHON_AUTH_RETRY_MS 10000
+
+int marathon_check(const char *url, const char *app_id, char *err, size_t errlen)
+{
+        if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || strlen(url) > 512 ||
+            strpbrk(url, " \t\r\n?#")) {
+                snprintf(err, errlen, "invalid MARATHON_URL=\"%.64s\": expected http(s)://host:port[/path] of Marathon", url);
+                return -EINVAL;
+        }
+        if (app_id[0] != '/' || strlen(app_id) > 512 || app_id[strspn(app_id, "abcdefghijklmnopqrstuvwxyz0123456789-._/")]) {
+                snprintf(err, errlen, "invalid MARATHON_APP_ID=\"%.64s\": expected an app path such as /flink/jobmanager", app_id);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* The first line of a small file, without its line end. Returns 0 or -errno. */
+static int read_secret(const char *path, char *buf, size_t size)
+{
+        FILE *f = fopen(path, "re");
+        size_t n;
+
+        if (!f)
+                return -errno;
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        return 0;
+}
+
+/* (Re)reads the credentials; returns true when they changed. */
+static bool load_auth(struct marathon *m)
+{
+        char buf[2048], old[sizeof m->auth_header + sizeof m->userpwd];
+        bool changed;
+        int r;
+
+        snprintf(old, sizeof old, "%s\n%s", m->auth_header, m->userpwd);
+        if (m->credentials_file[0]) {
+                if ((r = read_secret(m->credentials_file, buf, sizeof m->userpwd)) < 0 || !strchr(buf, ':'))
+                        log_error("marathon.credentials_unreadable", LOG_STR("file", m->credentials_file),
+                                  LOG_STR("expected", "a readable file holding user:password"),
+                                  LOG_STR("error", r < 0 ? strerror(-r) : "no ':'"));
+                else
+                        memcpy(m->userpwd, buf, strlen(buf) + 1);
+        }
+        if (m->token_file[0]) {
+                if ((r = read_secret(m->token_file, buf, sizeof m->auth_header - 32)) < 0 || !buf[0])
+                        log_error("marathon.token_unreadable", LOG_STR("file", m->token_file),
+                                  LOG_STR("expected", "a readable file holding the DC/OS service token"),
+                                  LOG_STR("error", r < 0 ? strerror(-r) : "empty"));
+                else
+                        snprintf(m->auth_header, sizeof m->auth_header, "Authorization: token=%s", buf);
+        }
+        memset(buf, 0, sizeof buf);
+        char now[sizeof old];
+        snprintf(now, sizeof now, "%s\n%s", m->auth_header, m->userpwd);
+        changed = strcmp(old, now) != 0;
+        memset(old, 0, sizeof old);
+        memset(now, 0, sizeof now);
+        return changed;
+}
+
+static void request(struct marathon *m);
+
+static void wait_ms(struct marathon *m, uint64_t ms)
+{
+        m->state = MARATHON_IDLE;
+        timer_arm_ms(&m->timer, ms);
+}
+
+static void give_up(struct marathon *m, const char *why)
+{
+        m->state = MARATHON_FAILED;
+        log_error("marathon.gave_up", LOG_STR("app", m->app_url), LOG_STR("reason", why),
+                  LOG_STR("meaning", "no checks registered; the children run regardless"));
+}
+
+/* A bounded retry with backoff; false when the attempts are used up. */
+static bool retry(struct marathon *m, uint64_t min_ms)
+{
+        if (++m->attempts >= MARATHON_MAX_ATTEMPTS)
+                return false;
+        uint64_t ms = backoff_delay_ms(m->attempts - 1, MARATHON_RETRY_MIN_MS, MARATHON_RETRY_MAX_MS, backoff_random(&m->rng));
+        wait_ms(m, ms > min_ms ? ms : min_ms);
+        return true;
+}
+
+/* Marathon's own words, short: {"message": "..."} or the start of the body. */
+static void marathon_message(const struct http_response *resp, char *out, size_t size)
+{
+        json_t *root = json_loadb(resp->body, resp->len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(root, "message"));
+        json_t *details = json_object_get(root, "details");
+        char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
+
+        snprintf(out, size, "%.200s%s%.300s", msg ? msg : resp->error ? resp->error : "", d ? " " : "", d ? d : "");
+        for (char *p = out; *p; p++)
+                if (*p < ' ')
+                        *p = ' ';
+        free(d);
+        json_decref(root);
+}
+
+/* Transport failures, 5xx, unexpected answers: retried with bounds. */
+static void transient(struct marathon *m, const struct http_response *resp, const char *what)
+{
+        char msg[600];
+
+        marathon_message(resp, msg, sizeof msg);
+        log_warn("marathon.retry", LOG_STR("app", m->app_url), LOG_STR("request", what), LOG_INT("status", resp->status),
+                 LOG_STR("error", msg), LOG_INT("attempt", m->attempts + 1));
+        if (!retry(m, 0))
+                give_up(m, "Marathon did not answer usably; attempts used up");
+}
+
+static void refused(struct marathon *m, const struct http_response *resp)
+{
+        char msg[600];
+        bool changed = load_auth(m);
+
+        marathon_message(resp, msg, sizeof msg);
+        log_error("marathon.unauthorized", LOG_STR("app", m->app_url), LOG_INT("status", resp->status), LOG_STR("error", msg),
+                  LOG_STR("expected", m->token_file[0] ? "a valid token in MARATHON_TOKEN_FILE"
+                                      : m->credentials_file[0] ? "valid user:password in MARATHON_CREDENTIALS_FILE"
+                                                               : "MARATHON_CREDENTIALS_FILE or MARATHON_TOKEN_FILE"),
+                  LOG_STR("credentials", changed ? "changed: retrying" : "unchanged"));
+        /* Unchanged credentials will not work sooner: no storm, but a
+         * token renewed by the operator is picked up within seconds. */
+        if (!retry(m, changed ? 0 : MARATHON_AUTH_RETRY_MS))
+                give_up(m, "not authorised; attempts used up");
+}
+
+static void on_written(const struct http_response *resp, void *data)
+{
+        struct marathon *m = data;
+        char msg[600];
+
+        m->call = NULL;
+        if (resp->status == 405 && !m->use_put) {
+                /* Marathon before 1.4: the same partial update by PUT. */
+                m->use_put = true;
+                request(m);
+                return;
+        }
+        free(m->body);
+        m->body = NULL;
+        if (resp->status == 200 || resp->status == 201) {
+                json_t *root = json_loadb(resp->body, resp->len, 0, NULL);
+                m->state = MARATHON_DONE;
+                m->writes++;
+                log_info("marathon.registered", LOG_STR("app", m->app_url),
+                         LOG_STR("version", json_string_value(json_object_get(root, "version")) ?: ""),
+                         LOG_STR("deployment", json_string_value(json_object_get(root, "deploymentId")) ?: ""),
+                         LOG_STR("meaning", "Marathon replaces the app's tasks with the new checks"));
+                json_decref(root);
+        } else if (resp->status == 409) {
+                log_info("marathon.locked", LOG_STR("app", m->app_url), LOG_STR("meaning", "a deployment holds the app: waiting"));
+                m->confirmed = false;
+                wait_ms(m, MARATHON_POLL_MS + backoff_random(&m->rng) % MARATHON_SPREAD_MS);
+        } else if (resp->status == 401 || resp->status == 403) {
+                refused(m, resp);
+        } else if (resp->status == 400 || resp->status == 404 || resp->status == 422) {
+                marathon_message(resp, msg, sizeof msg);
+                log_error("marathon.rejected", LOG_STR("app", m->app_url), LOG_INT("status", resp->status), LOG_STR("error", msg));
+                give_up(m, "Marathon rejected the checks");
+        } else {
+                transient(m, resp, m->use_put ? "PUT" : "PATCH");
+        }
+}
+
+static void on_read(const struct http_response *resp, void *data)
+{
+        struct marathon *m = data;
+        struct appchecks_plan plan;
+        char err[300];
+        int r;
+
+        m->call = NULL;
+        if (resp->status == 401 || resp->status == 403) {
+                refused(m, resp);
+                return;
+        }
+        if (resp->status == 404) {
+                log_error("marathon.no_app", LOG_STR("app", m->app_url), LOG_STR("expected", "MARATHON_APP_ID naming an existing app"));
+                give_up(m, "no such app");
+                return;
+        }
+        if (resp->status != 200 || resp->error) {
+                transient(m, resp, "GET");
+                return;
+        }
+        r = appchecks_plan(resp->body, resp->len, &m->want, &plan, err, sizeof err);
+        if (r == -EPROTO) {
+                log_warn("marathon.bad_answer", LOG_STR("app", m->app_url), LOG_STR("error", err));
+                if (!retry(m, 0))
+                        give_up(m, "malformed answers; attempts used up");
+                return;
+        }
+        if (r < 0) {
+                log_error("marathon.cannot_check", LOG_STR("app", m->app_url), LOG_STR("error", err));
+                give_up(m, r == -ENOENT ? "no port to check" : "out of memory");
+                return;
+        }
+        if (!plan.body) {
+                m->state = MARATHON_DONE;
+                log_info("marathon.checks_match", LOG_STR("app", m->app_url), LOG_STR("meaning", "nothing to write"));
+        } else if (plan.deployments > 0 || !m->confirmed) {
+                /* A deployment is under way (maybe another instance's write),
+                 * or this is the first read: look again a random moment later. */
+                uint64_t ms = (plan.deployments ? MARATHON_POLL_MS : 0) + backoff_random(&m->rng) % MARATHON_SPREAD_MS;
+                m->confirmed = plan.deployments == 0;
+                m->waited_ms += ms;
+                if (m->waited_ms > MARATHON_MAX_WAIT_MS)
+                        give_up(m, "the app stayed in deployment");
+                else
+                        wait_ms(m, ms);
+        } else {
+                log_info("marathon.writing", LOG_STR("app", m->app_url), LOG_STR("method", m->use_put ? "PUT" : "PATCH"),
+                         LOG_STR("body", plan.body));
+                free(m->body);
+                m->body = plan.body;
+                plan.body = NULL;
+                m->state = MARATHON_WRITING;
+                request(m);
+        }
+        appchecks_plan_free(&plan);
+}
+
+/* The next request for the state: a read, or (WRITING) the write planned
+ * by the read that just came. */
+static void request(struct marathon *m)
+{
+        const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
+        struct http_request req = { .method = "GET", .url = m->app_url, .headers = headers, .timeout_ms = MARATHON_TIMEOUT_MS,
+                                    .userpwd = m->userpwd[0] ? m->userpwd : NULL, .ca_file = m->ca_file[0] ? m->ca_file : NULL,
+                                    .follow = true, .max_body = APPCHECKS_MAX_TEXT };
+        http_done_fn done = on_read;
+
+        if (m->auth_header[0])
+                headers[2] = m->auth_header;
+        if (m->state == MARATHON_WRITING) {
+                req.method = m->use_put ? "PUT" : "PATCH";
+                req.body = m->body;
+                req.body_len = strlen(m->body);
+                done = on_written;
+        } else {
+                m->state = MARATHON_READING;
+        }
+        if (http_start(m->http, &req, done, m, &m->call) < 0 && !retry(m, 0))
+                give_up(m, "out of memory");
+}
+
+static void on_timer(struct timer *t)
+{
+        struct marathon *m = container_of(t, struct marathon, timer);
+
+        /* A token renewed while we waited is used at once. */
+        load_auth(m);
+        request(m);
+}
+
+int marathon_open(struct marathon *m, struct loop *l, struct http *http, const struct marathon_config *cfg)
+{
+        size_t len = strlen(cfg->url);
+        int r;
+
+        *m = (struct marathon){ .http = http, .loop = l, .want = cfg->want, .timer = { .src = { .fd = -1 } } };
+        while (len > 0 && cfg->url[len - 1] == '/')
+                len--;
+        snprintf(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id);
+        snprintf(m->ca_file, sizeof m->ca_file, "%s", cfg->ca_file ? cfg->ca_file : "");
+        snprintf(m->credentials_file, sizeof m->credentials_file, "%s", cfg->credentials_file ? cfg->credentials_file : "");
+        snprintf(m->token_file, sizeof m->token_file, "%s", cfg->token_file ? cfg->token_file : "");
+        if (getrandom(&m->rng, sizeof m->rng, GRND_NONBLOCK) != sizeof m->rng)
+                m->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
+        load_auth(m);
+        if ((r = timer_open(&m->timer, l, on_timer)) < 0)
+                return r;
+        request(m);
+        return 0;
+}
+
+bool marathon_registered(const struct marathon *m)
+{
+        return m->state == MARATHON_DONE;
+}
+
+void marathon_close(struct marathon *m)
+{
+        if (m->call)
+                http_cancel(m->http, m->call);
+        m->call = NULL;
+        if (m->timer.src.fd >= 0)
+                timer_close(&m->timer, m->loop);
+        free(m->body);
+        m->body = NULL;
+        memset(m->userpwd, 0, sizeof m->userpwd);
+        memset(m->auth_header, 0, sizeof m->auth_header);
+}
