@@ -54,7 +54,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c
 
-.PHONY: all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -166,6 +166,18 @@ fuzz: deps $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_marathon
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
+# A file includes headers of its own layer or lower ones only.
+layers:
+	@tests/layers.sh
+
+# The edit-run loop: the build, the layering, the unit tests and the
+# integration tests (none of them needs Docker), without the sanitizer pass,
+# the fuzzers or the image.
+check: deps layers
+	$(MAKE) all $(BUILD)/systemd/flink-supervisor helpers $(UNIT_BIN)
+	$(MAKE) unit
+	$(MAKE) test-integration
+
 test-integration: all $(BUILD)/systemd/flink-supervisor helpers flink-dist flink-dist-2
 	$(PYTHON) -m pytest -q tests/integration
 
@@ -179,7 +191,7 @@ test-asan: asan $(BUILD)/systemd/flink-supervisor helpers flink-dist flink-dist-
 	    --ignore=tests/integration/test_valgrind.py
 
 # The whole suite; what .ci/run runs. deps first: the machine may be new.
-test: deps
+test: deps layers
 	$(MAKE) all asan $(BUILD)/systemd/flink-supervisor helpers $(UNIT_BIN)
 	$(MAKE) unit
 	$(MAKE) fuzz

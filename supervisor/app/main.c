@@ -1,20 +1,23 @@
 /* main: wires the command line, the settings and the supervisor together.
  * Everything that can be wrong with the input is found here, before
  * anything starts, and ends the process with EXIT_USAGE. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config/cli.h"
-#include "base/log.h"
-#include "integrations/marathon.h"
-#include "config/role.h"
 #include "app/runner.h"
-#include "config/settings.h"
-#include "core/supervisor.h"
+#include "app/service.h"
 #include "app/zkpush.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "config/cli.h"
+#include "config/role.h"
+#include "config/settings.h"
+#include "integrations/marathon.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -70,24 +73,29 @@ static void print_help(void)
                role_expected(), table);
 }
 
-/* PATH lookup as execvp does it, for --check. */
-static int command_resolvable(const char *name)
+/* The descriptors above 2 that we were started with, sorted: children
+ * get them as they would without us. Ours are opened later. */
+static size_t inherited_fds(int *keep, size_t max)
 {
-        char path[4096];
-        const char *dirs = getenv("PATH");
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        size_t n = 0;
 
-        if (strchr(name, '/'))
-                return access(name, X_OK) == 0;
-        if (!dirs)
-                dirs = "/usr/local/bin:/usr/bin:/bin";
-        while (*dirs) {
-                size_t len = strcspn(dirs, ":");
-                snprintf(path, sizeof path, "%.*s/%s", (int)len, len ? dirs : ".", name);
-                if (access(path, X_OK) == 0)
-                        return 1;
-                dirs += len + (dirs[len] == ':');
+        if (!d)
+                return 0;
+        while ((e = readdir(d)) && n < max) {
+                long fd;
+                if (settings_parse_long(e->d_name, 3, INT_MAX, &fd) == 0 && fd != dirfd(d))
+                        keep[n++] = (int)fd;
         }
-        return 0;
+        closedir(d);
+        for (size_t i = 1; i < n; i++)
+                for (size_t k = i; k > 0 && keep[k - 1] > keep[k]; k--) {
+                        int t = keep[k];
+                        keep[k] = keep[k - 1];
+                        keep[k - 1] = t;
+                }
+        return n;
 }
 
 /* Resolves the role when no command is given; returns 0 or EXIT_USAGE. */
@@ -125,32 +133,32 @@ static int pick_health_port(const struct settings *set, uint16_t *ret)
         return 0;
 }
 
-static int supervise_command(const struct settings *set, char *const *cmd)
+static int supervise_command(const struct settings *set, char *const *cmd, const struct child_fds *fds)
 {
-        struct sup sup;
+        struct service svc;
         uint16_t port;
         int r;
 
         if ((r = pick_health_port(set, &port)) != 0)
                 return r;
-        r = sup_init(&sup, set);
+        r = service_open(&svc, set, fds);
         if (r >= 0)
-                r = sup_add_child(&sup, "main", cmd, NULL, NULL);
+                r = sup_add_child(svc.sup, "main", cmd, NULL, NULL);
         if (r >= 0) {
-                sup_serve_health(&sup, port, NULL, NULL);
-                sup_register(&sup);
+                service_serve_health(&svc, port, NULL, NULL);
+                service_register(&svc);
         }
         if (r < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
-                sup_close(&sup);
+                service_close(&svc);
                 return EXIT_SUPERVISOR_FAILED;
         }
-        r = sup_run(&sup, true);
-        sup_close(&sup);
+        r = sup_run(svc.sup, true);
+        service_close(&svc);
         return r;
 }
 
-static int run(struct cli *cli)
+static int run(struct cli *cli, const struct child_fds *fds)
 {
         struct settings set;
         enum role role;
@@ -177,10 +185,11 @@ static int run(struct cli *cli)
         if (!cli->cmd) {
                 if ((r = pick_role(cli, &role)) != 0)
                         return r;
-                return runner_run(&set, cli, role);
+                return runner_run(&set, cli, role, fds);
         }
         if (cli->action == CLI_CHECK) {
-                if (!command_resolvable(cli->cmd[0])) {
+                char path[PATH_MAX];
+                if (child_resolve(cli->cmd[0], getenv("PATH"), path, sizeof path) < 0) {
                         fprintf(stderr, "flink-supervisor: command \"%.200s\" not found or not executable: expected a program in PATH or a path\n",
                                 cli->cmd[0]);
                         return EXIT_USAGE;
@@ -188,11 +197,13 @@ static int run(struct cli *cli)
                 printf("flink-supervisor: configuration ok\n");
                 return 0;
         }
-        return supervise_command(&set, cli->cmd);
+        return supervise_command(&set, cli->cmd, fds);
 }
 
 int main(int argc, char **argv)
 {
+        int keep[64];
+        const struct child_fds fds = { .keep = keep, .n_keep = inherited_fds(keep, sizeof keep / sizeof keep[0]) };
         struct cli cli;
         char err[256];
         int r;
@@ -212,7 +223,7 @@ int main(int argc, char **argv)
                 r = 0;
                 break;
         default:
-                r = run(&cli);
+                r = run(&cli, &fds);
                 break;
         }
         cli_free(&cli);

@@ -8,8 +8,7 @@
 #include <stddef.h>
 
 #include "base/log.h"
-
-enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+#include "core/policy.h"
 
 struct settings {
         long restart;           /* enum restart_policy */

@@ -4,43 +4,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/exitcode.h"
 
-#define X (-EINVAL)
-static const int8_t transitions[CHILD_STATE_COUNT][CHILD_EVENT_COUNT] = {
-        /*                  SPAWN           EXEC_OK         EXIT          STOP            DEADLINE        RESTART        GIVE_UP */
-        [CHILD_IDLE]     = { CHILD_STARTING, X,              X,            CHILD_EXITED,   X,              X,             X },
-        [CHILD_STARTING] = { X,              CHILD_RUNNING,  CHILD_EXITED, CHILD_STOPPING, X,              X,             X },
-        [CHILD_RUNNING]  = { X,              X,              CHILD_EXITED, CHILD_STOPPING, X,              X,             X },
-        [CHILD_STOPPING] = { X,              CHILD_STOPPING, CHILD_EXITED, CHILD_STOPPING, CHILD_STOPPING, X,             X },
-        [CHILD_EXITED]   = { X,              X,              X,            CHILD_EXITED,   X,              CHILD_BACKOFF, CHILD_GIVEN_UP },
-        [CHILD_BACKOFF]  = { CHILD_STARTING, X,              X,            CHILD_EXITED,   X,              X,             X },
-        [CHILD_GIVEN_UP] = { X,              X,              X,            CHILD_GIVEN_UP, X,              X,             X },
-};
-#undef X
-
-static const char *const state_names[CHILD_STATE_COUNT] = {
-        [CHILD_IDLE] = "idle",         [CHILD_STARTING] = "starting", [CHILD_RUNNING] = "running",
-        [CHILD_STOPPING] = "stopping", [CHILD_EXITED] = "exited",     [CHILD_BACKOFF] = "backoff",
-        [CHILD_GIVEN_UP] = "given-up",
-};
-
-int child_transition(enum child_state s, enum child_event e)
-{
-        if ((unsigned)s >= CHILD_STATE_COUNT || (unsigned)e >= CHILD_EVENT_COUNT)
-                return -EINVAL;
-        return transitions[s][e];
-}
-
-const char *child_state_name(enum child_state s)
-{
-        return (unsigned)s < CHILD_STATE_COUNT ? state_names[s] : "invalid";
-}
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 int child_exit_code(int wstatus)
 {
@@ -51,10 +29,85 @@ int child_exit_code(int wstatus)
         return 255;
 }
 
-/* Runs in the forked child: async-signal-safe calls only. */
-static _Noreturn void exec_child(const struct child *c, const struct sig_saved *saved, int status_fd)
+static bool executable_file(const char *path)
 {
-        int err;
+        struct stat st;
+
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int child_resolve(const char *name, const char *path, char *buf, size_t size)
+{
+        int r = -ENOENT;
+        int n;
+
+        if (!*name)
+                return -ENOENT;
+        if (strchr(name, '/')) {
+                if (strlen(name) >= size)
+                        return -ENAMETOOLONG;
+                memcpy(buf, name, strlen(name) + 1);
+                return 0;
+        }
+        if (!path)
+                path = "/bin:/usr/bin";
+        for (;;) {
+                size_t len = strcspn(path, ":");
+
+                /* An empty entry is the current directory, as execvp has it. */
+                n = len ? snprintf(buf, size, "%.*s/%s", (int)len, path, name) : snprintf(buf, size, "./%s", name);
+                if (n < 0 || (size_t)n >= size)
+                        r = -ENAMETOOLONG;
+                else if (executable_file(buf))
+                        return 0;
+                else if (access(buf, F_OK) == 0 && r == -ENOENT)
+                        r = -EACCES;
+                if (!path[len])
+                        break;
+                path += len + 1;
+        }
+        return r;
+}
+
+/* Marks every descriptor from 3 up CLOEXEC except fds->keep; runs in the
+ * forked child. close_range needs Linux 5.11; older kernels get fcntl up to
+ * max_fd. */
+static void cloexec_from_3(const struct child_fds *fds, unsigned max_fd)
+{
+        unsigned lo = 3;
+
+        for (size_t i = 0; i <= fds->n_keep; i++) {
+                unsigned hi = i < fds->n_keep ? (unsigned)fds->keep[i] : ~0u;
+                if (hi < lo)
+                        continue;
+                if (hi > lo && close_range(lo, hi - 1, CLOSE_RANGE_CLOEXEC) < 0)
+                        for (unsigned fd = lo; fd < hi && fd < max_fd; fd++)
+                                fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+                if (hi == ~0u)
+                        break;
+                lo = hi + 1;
+        }
+}
+
+struct exec_plan {
+        const char *path;       /* NULL: not found; errno_ says why */
+        int errno_;
+        char *const *sh_argv;   /* for a script without #!, as execvp runs it */
+        unsigned max_fd;
+};
+
+static _Noreturn void report_exec_error(int status_fd, int err)
+{
+        ssize_t r = write(status_fd, &err, sizeof err);
+        (void)r;
+        _exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
+}
+
+/* Runs in the forked child: async-signal-safe calls only. */
+static _Noreturn void exec_child(const struct child *c, const struct sig_saved *saved, const struct child_fds *fds,
+                                 const struct exec_plan *plan, int status_fd)
+{
+        char *const *envp = c->envp ? c->envp : environ;
 
         setpgid(0, 0);
         /* Give an interactive terminal to the child's group, as a shell
@@ -63,45 +116,79 @@ static _Noreturn void exec_child(const struct child *c, const struct sig_saved *
                 tcsetpgrp(STDIN_FILENO, getpgrp());
         sig_restore(saved);
         if (c->creds && (setgroups((size_t)c->creds->n_groups, c->creds->groups) < 0 ||
-                         setgid(c->creds->gid) < 0 || setuid(c->creds->uid) < 0)) {
-                err = errno;
-                ssize_t r = write(status_fd, &err, sizeof err);
-                (void)r;
-                _exit(CHILD_EXIT_NOT_EXECUTABLE);
-        }
-        execvpe(c->argv[0], c->argv, c->envp ? c->envp : environ);
-        err = errno;
-        ssize_t r = write(status_fd, &err, sizeof err);
-        (void)r;
-        _exit(err == ENOENT ? CHILD_EXIT_NOT_FOUND : CHILD_EXIT_NOT_EXECUTABLE);
+                         setgid(c->creds->gid) < 0 || setuid(c->creds->uid) < 0))
+                report_exec_error(status_fd, errno);
+        if (!plan->path)
+                report_exec_error(status_fd, plan->errno_);
+        cloexec_from_3(fds, plan->max_fd);
+        execve(plan->path, c->argv, envp);
+        if (errno == ENOEXEC && plan->sh_argv)
+                execve("/bin/sh", plan->sh_argv, envp);
+        report_exec_error(status_fd, errno);
 }
 
-int child_spawn(struct child *c, const struct sig_saved *saved)
+/* /bin/sh PATH ARGS...: what execvp runs for a file without #!. */
+static char **shell_argv(const char *path, char *const *argv)
 {
-        int fds[2];
+        size_t n = 0;
+        char **sh;
+
+        while (argv[n])
+                n++;
+        sh = calloc(n + 2, sizeof *sh);
+        if (!sh)
+                return NULL;
+        sh[0] = (char *)(uintptr_t)"/bin/sh";
+        sh[1] = (char *)(uintptr_t)path;
+        for (size_t i = 1; i < n; i++)
+                sh[i + 1] = argv[i];
+        return sh;
+}
+
+int child_spawn(struct child *c, const struct sig_saved *saved, const struct child_fds *fds)
+{
+        char path[PATH_MAX];
+        struct exec_plan plan = { .path = path };
+        struct rlimit lim;
+        char **sh = NULL;
+        int pipefd[2] = { -1, -1 }, r = 0;
         pid_t pid;
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
+        r = child_resolve(c->argv[0], getenv("PATH"), path, sizeof path);
+        if (r < 0) {
+                plan.path = NULL;
+                plan.errno_ = -r;
+        } else if (!(sh = shell_argv(path, c->argv))) {
+                return -ENOMEM;
+        }
+        plan.sh_argv = sh;
+        plan.max_fd = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < 65536 ? (unsigned)lim.rlim_cur : 65536;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
+        }
         pid = fork();
         if (pid < 0) {
-                int err = -errno;
-                close(fds[0]);
-                close(fds[1]);
-                return err;
+                r = -errno;
+                goto out;
         }
-        if (pid == 0) {
-                close(fds[0]);
-                exec_child(c, saved, fds[1]);
-        }
+        if (pid == 0)
+                exec_child(c, saved, fds, &plan, pipefd[1]);
         /* Also here, so signalling the group cannot race the child's own call. */
         setpgid(pid, pid);
-        close(fds[1]);
-        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
         c->pid = pid;
         c->exec_errno = 0;
-        c->exec_pipe.fd = fds[0];
-        return 0;
+        c->exec_pipe.fd = pipefd[0];
+        pipefd[0] = -1;
+        r = 0;
+out:
+        if (pipefd[0] >= 0)
+                close(pipefd[0]);
+        if (pipefd[1] >= 0)
+                close(pipefd[1]);
+        free(sh);
+        return r;
 }
 
 int child_read_exec_status(struct child *c)

@@ -13,17 +13,28 @@ int crashloop_init(struct crashloop *c, unsigned max_restarts, uint64_t window_m
         return c->at_ms ? 0 : -ENOMEM;
 }
 
+bool crashloop_peek(const struct crashloop *c, uint64_t now_ms)
+{
+        uint64_t oldest;
+
+        if (c->count + 1 < c->size)
+                return false;
+        /* With this one the ring is full, and the oldest of the last max+1
+         * restarts is the one after it (this one itself in a ring of one).
+         * Too many restarts when even that one is within the window. */
+        oldest = c->size == 1 ? now_ms : c->at_ms[(c->next + 1) % c->size];
+        return now_ms - oldest < c->window_ms;
+}
+
 bool crashloop_record(struct crashloop *c, uint64_t now_ms)
 {
+        bool over = crashloop_peek(c, now_ms);
+
         c->at_ms[c->next] = now_ms;
         c->next = (c->next + 1) % c->size;
         if (c->count < c->size)
                 c->count++;
-        if (c->count < c->size)
-                return false;
-        /* The ring is full: the oldest of the last max+1 restarts sits at
-         * next. Too many restarts when even that one is within the window. */
-        return now_ms - c->at_ms[c->next] < c->window_ms;
+        return over;
 }
 
 void crashloop_free(struct crashloop *c)

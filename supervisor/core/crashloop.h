@@ -14,6 +14,8 @@ struct crashloop {
 
 /* Returns 0 or -ENOMEM. */
 int crashloop_init(struct crashloop *c, unsigned max_restarts, uint64_t window_ms);
+/* Whether a restart at now_ms would be one too many; changes nothing. */
+bool crashloop_peek(const struct crashloop *c, uint64_t now_ms);
 /* Records a restart at now_ms; true when it is one too many. */
 bool crashloop_record(struct crashloop *c, uint64_t now_ms);
 void crashloop_free(struct crashloop *c);

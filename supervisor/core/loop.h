@@ -25,6 +25,17 @@ struct loop {
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
+/* A source or loop that owns no descriptor yet: safe to remove or close. */
+static inline void loop_source_init(struct loop_source *src, loop_handler handler)
+{
+        *src = (struct loop_source){ .fd = -1, .handler = handler };
+}
+
+static inline void loop_init(struct loop *l)
+{
+        *l = (struct loop){ .epfd = -1 };
+}
+
 int loop_open(struct loop *l);
 /* Registers src (fd and handler set) for events; returns 0 or -errno. */
 int loop_add(struct loop *l, struct loop_source *src, uint32_t events);

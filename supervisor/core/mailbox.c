@@ -33,6 +33,12 @@ static void mailbox_readable(struct loop_source *src, uint32_t events)
         }
 }
 
+void mailbox_init(struct mailbox *mb)
+{
+        *mb = (struct mailbox){ .head = NULL };
+        loop_source_init(&mb->src, mailbox_readable);
+}
+
 int mailbox_open(struct mailbox *mb, struct loop *l, void *ctx)
 {
         int r;

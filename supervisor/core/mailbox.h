@@ -24,6 +24,8 @@ struct mailbox {
         void *ctx;
 };
 
+/* A mailbox that is not open yet: safe to close. */
+void mailbox_init(struct mailbox *mb);
 int mailbox_open(struct mailbox *mb, struct loop *l, void *ctx);
 /* Any thread. Ownership of msg passes to the mailbox. */
 void mailbox_post(struct mailbox *mb, struct mailbox_msg *msg);

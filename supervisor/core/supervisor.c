@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -12,47 +13,50 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/backoff.h"
+#include "base/exitcode.h"
 #include "base/log.h"
+#include "core/backoff.h"
 
-static void apply(struct child *c, enum child_event e)
+/* One STATUS= style line; the longest systemd takes whole. */
+#define SUP_STATUS_MAX 256
+
+struct sup {
+        struct sup_config cfg;
+        struct sup_hooks hooks;
+        struct loop loop;
+        struct loop_source signals;
+        struct mailbox mailbox;
+        struct sig_saved saved;
+        struct child children[CHILD_MAX];
+        size_t n_children;
+        bool stopping;
+        int exit_code;          /* -1 until the first child ends for good */
+        uint64_t rng;
+        bool pid1;
+        bool started;           /* the children were started */
+        size_t rolling;         /* child being restarted in a rolling restart; SIZE_MAX: none */
+        bool roll_again;        /* a rolling restart was asked for during one */
+        uint64_t orphans_reaped;
+        uint64_t started_ms;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void status(struct sup *s, const char *fmt, ...)
 {
-        int next = child_transition(c->state, e);
+        char buf[SUP_STATUS_MAX];
+        va_list ap;
 
-        /* The callers only send events the table allows; a -EINVAL here
-         * is a bug, and staying in the old state is the safe reaction. */
-        if (next < 0) {
-                log_error("child.bad_transition", LOG_STR("child", c->name),
-                          LOG_STR("state", child_state_name(c->state)), LOG_INT("event", e));
+        if (!s->hooks.status)
                 return;
-        }
-        c->state = (enum child_state)next;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        s->hooks.status(buf, s->hooks.data);
 }
 
 static bool is_final(const struct child *c)
 {
-        return c->state == CHILD_EXITED || c->state == CHILD_GIVEN_UP;
-}
-
-static bool is_live(const struct child *c)
-{
-        return c->state == CHILD_STARTING || c->state == CHILD_RUNNING || c->state == CHILD_STOPPING;
-}
-
-static void stop_all(struct sup *s, int signo, const char *reason);
-
-/* One STATUS= line for systemd on a child's state change (sent only when
- * it changed, and only under NOTIFY_SOCKET). */
-__attribute__((format(printf, 2, 3)))
-static void set_status(struct sup *s, const char *fmt, ...)
-{
-        char buf[NOTIFY_STATUS_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        notify_status(&s->notify, buf);
+        return c->p.state == CHILD_EXITED || c->p.state == CHILD_GIVEN_UP;
 }
 
 static bool all_final(const struct sup *s)
@@ -63,147 +67,162 @@ static bool all_final(const struct sup *s)
         return true;
 }
 
+static bool all_running(const struct sup *s)
+{
+        for (size_t i = 0; i < s->n_children; i++)
+                if (s->children[i].p.state != CHILD_RUNNING)
+                        return false;
+        return true;
+}
+
+static void step(struct sup *s, struct child *c, const struct policy_event *ev);
+
+static void stop_all(struct sup *s, int signo, const char *reason)
+{
+        bool first = !s->stopping;
+        const struct policy_event ev = { .type = CHILD_EV_STOP, .signo = signo };
+        char buf[16];
+
+        s->stopping = true;
+        if (first) {
+                const char *name = sig_name(signo, buf, sizeof buf);
+                char line[64];
+
+                log_info("supervisor.stopping", LOG_STR("reason", reason), LOG_STR("signal", name),
+                         LOG_INT("timeout_s", s->cfg.policy.stop_timeout_ms / 1000u));
+                if (s->hooks.stopping) {
+                        snprintf(line, sizeof line, "stopping: %s %s", reason, name);
+                        s->hooks.stopping(line, s->hooks.data);
+                }
+        }
+        for (size_t i = 0; i < s->n_children; i++)
+                step(s, &s->children[i], &ev);
+}
+
 /* A child has ended for good: the first one decides the exit code, and
  * the others are stopped, so the container ends as one unit. */
-static void child_final(struct sup *s, struct child *c)
+static void child_final(struct sup *s, struct child *c, int code)
 {
         if (s->exit_code < 0)
-                s->exit_code = c->state == CHILD_GIVEN_UP ? EXIT_GAVE_UP : c->exit_code;
+                s->exit_code = code;
+        if (c->p.state == CHILD_GIVEN_UP)
+                status(s, "%s gave up", c->name);
         if (!s->stopping && !all_final(s))
                 stop_all(s, SIGTERM, "child_ended");
         if (all_final(s))
                 loop_quit(&s->loop);
 }
 
-static void forward(struct sup *s, int signo)
+static void roll_next(struct sup *s);
+
+static void on_exec_status(struct loop_source *src, uint32_t events);
+
+static void spawn(struct sup *s, struct child *c)
 {
-        for (size_t i = 0; i < s->n_children; i++) {
-                struct child *c = &s->children[i];
-                if (is_live(c))
-                        child_signal_group(c, signo);
+        int r;
+
+        if (s->hooks.before_spawn)
+                s->hooks.before_spawn((size_t)(c - s->children), c->starts, s->hooks.data);
+        r = child_spawn(c, &s->saved, &s->cfg.fds);
+        c->starts++;
+        c->started_ms = timer_now_ms();
+        if (r < 0) {
+                log_error("child.spawn_failed", LOG_STR("child", c->name), LOG_STR("error", strerror(-r)));
+                c->exits++;
+                step(s, c, &(struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = EXIT_SUPERVISOR_FAILED,
+                                                   .stopping = s->stopping, .random = backoff_random(&s->rng),
+                                                   .over_limit = crashloop_peek(&c->crashes, c->started_ms) });
+                return;
+        }
+        c->exec_pipe.handler = on_exec_status;
+        if (loop_add(&s->loop, &c->exec_pipe, EPOLLIN) < 0) {
+                /* Without the pipe, the exit status still tells exec failures apart. */
+                close(c->exec_pipe.fd);
+                c->exec_pipe.fd = -1;
+        }
+        log_info("child.started", LOG_STR("child", c->name), LOG_INT("pid", c->pid), LOG_STR("command", c->argv[0]));
+}
+
+static void log_note(struct sup *s, const struct child *c, const struct policy_actions *a)
+{
+        switch (a->note) {
+        case POLICY_NOTE_NEVER_STARTED:
+        case POLICY_NOTE_STOPPED_IN_BACKOFF:
+                log_info(a->note == POLICY_NOTE_NEVER_STARTED ? "child.never_started" : "child.stopped_in_backoff",
+                         LOG_STR("child", c->name), LOG_INT("code", c->p.exit_code));
+                break;
+        case POLICY_NOTE_STOP_TIMEOUT:
+                log_warn("child.stop_timeout", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
+                         LOG_INT("timeout_s", s->cfg.policy.stop_timeout_ms / 1000u),
+                         LOG_STR("action", "SIGKILL to its process group"));
+                break;
+        case POLICY_NOTE_RESTART:
+                log_info("child.restart_scheduled", LOG_STR("child", c->name), LOG_INT("delay_ms", a->timer_ms),
+                         LOG_INT("attempt", c->p.attempt));
+                status(s, "%s backoff %llu.%llus", c->name, (unsigned long long)(a->timer_ms / 1000u),
+                       (unsigned long long)(a->timer_ms % 1000u / 100u));
+                break;
+        case POLICY_NOTE_GAVE_UP:
+                log_error("child.gave_up", LOG_STR("child", c->name), LOG_INT("code", c->p.exit_code),
+                          LOG_INT("max_restarts", s->cfg.max_restarts),
+                          LOG_INT("window_s", s->cfg.restart_window_ms / 1000u), LOG_INT("exit", EXIT_GAVE_UP));
+                break;
+        default:
+                break;
         }
 }
 
-static void stop_child(struct sup *s, struct child *c, int signo)
+static void announce_running(struct sup *s, struct child *c)
 {
-        switch (c->state) {
-        case CHILD_STARTING:
-        case CHILD_RUNNING:
-                child_signal_group(c, signo);
-                apply(c, CHILD_EV_STOP);
-                timer_arm_ms(&c->timer, (uint64_t)s->set.stop_timeout_s * 1000u);
-                break;
-        case CHILD_STOPPING:
-                /* Passed on again, but the grace period is not cut short. */
-                child_signal_group(c, signo);
-                break;
-        case CHILD_IDLE:
-        case CHILD_BACKOFF:
-                if (c->state == CHILD_IDLE)
-                        c->exit_code = 128 + signo;
-                log_info(c->state == CHILD_IDLE ? "child.never_started" : "child.stopped_in_backoff",
-                         LOG_STR("child", c->name), LOG_INT("code", c->exit_code));
+        char line[SUP_STATUS_MAX];
+
+        log_debug("child.running", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
+        snprintf(line, sizeof line, "%s running pid %d", c->name, (int)c->pid);
+        if (s->hooks.running)
+                s->hooks.running(line, all_running(s), s->hooks.data);
+        if (s->rolling < s->n_children && &s->children[s->rolling] == c) {
+                s->rolling++;
+                roll_next(s);
+        }
+}
+
+/* The one place the policy's decisions are carried out. */
+static void step(struct sup *s, struct child *c, const struct policy_event *ev)
+{
+        struct policy_actions a;
+        enum child_state was = c->p.state;
+
+        if (policy_step(&s->cfg.policy, &c->p, ev, &a) < 0) {
+                /* The callers only send events the policy allows; a refusal
+                 * is a bug, and staying in the old state is the safe reaction. */
+                log_error("child.bad_transition", LOG_STR("child", c->name), LOG_STR("state", child_state_name(was)),
+                          LOG_INT("event", ev->type));
+                return;
+        }
+        if (a.flags & POLICY_DISARM)
                 timer_disarm(&c->timer);
-                apply(c, CHILD_EV_STOP);
-                child_final(s, c);
-                break;
-        default:
-                break;
-        }
-}
-
-static void stop_all(struct sup *s, int signo, const char *reason)
-{
-        bool first = !s->stopping;
-        char buf[16];
-
-        s->stopping = true;
-        for (size_t i = 0; i < s->n_children; i++)
-                stop_child(s, &s->children[i], signo);
-        if (first) {
-                const char *name = sig_name(signo, buf, sizeof buf);
-                char status[64];
-
-                log_info("supervisor.stopping", LOG_STR("reason", reason), LOG_STR("signal", name),
-                         LOG_INT("timeout_s", s->set.stop_timeout_s));
-                snprintf(status, sizeof status, "stopping: %s %s", reason, name);
-                notify_stopping(&s->notify, status);
-        }
-}
-
-static bool restart_wanted(const struct sup *s, const struct child *c)
-{
-        switch (s->set.restart) {
-        case RESTART_ALWAYS:
-                return true;
-        case RESTART_ON_FAILURE:
-                return c->exit_code != 0;
-        default:
-                return false;
-        }
-}
-
-static void schedule_restart(struct sup *s, struct child *c, uint64_t now, uint64_t ran_ms)
-{
-        if (ran_ms >= (uint64_t)s->set.backoff_reset_s * 1000u)
-                c->attempt = 0;
-        if (crashloop_record(&c->crashes, now)) {
-                apply(c, CHILD_EV_GIVE_UP);
-                log_error("child.gave_up", LOG_STR("child", c->name), LOG_INT("code", c->exit_code),
-                          LOG_INT("max_restarts", s->set.max_restarts),
-                          LOG_INT("window_s", s->set.restart_window_s), LOG_INT("exit", EXIT_GAVE_UP));
-                set_status(s, "%s gave up", c->name);
-                child_final(s, c);
-                return;
-        }
-        uint64_t delay = backoff_delay_ms(c->attempt, (uint64_t)s->set.backoff_min_ms,
-                                          (uint64_t)s->set.backoff_max_ms, backoff_random(&s->rng));
-        c->attempt++;
-        apply(c, CHILD_EV_RESTART);
-        timer_arm_ms(&c->timer, delay);
-        log_info("child.restart_scheduled", LOG_STR("child", c->name), LOG_INT("delay_ms", delay),
-                 LOG_INT("attempt", c->attempt));
-        set_status(s, "%s backoff %llu.%llus", c->name, (unsigned long long)(delay / 1000u),
-                   (unsigned long long)(delay % 1000u / 100u));
-}
-
-/* The child's process is gone (reaped, or it never started): log it and
- * decide between restarting and ending. */
-static void child_gone(struct sup *s, struct child *c, int code, int signo)
-{
-        uint64_t now = timer_now_ms();
-        uint64_t ran_ms = now - c->started_ms;
-        char buf[16];
-
-        c->exit_code = code;
-        c->exits++;
-        timer_disarm(&c->timer);
-        if (signo)
-                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
-                         LOG_INT("code", code), LOG_STR("signal", sig_name(signo, buf, sizeof buf)),
-                         LOG_INT("ran_ms", ran_ms));
-        else
-                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
-                         LOG_INT("code", code), LOG_INT("ran_ms", ran_ms));
-        set_status(s, "%s exited %d", c->name, code);
-        c->pid = 0;
-        apply(c, CHILD_EV_EXIT);
-        if (c->restart_now && !s->stopping && !c->exec_errno) {
-                c->restart_now = false;
-                apply(c, CHILD_EV_RESTART);
-                timer_arm_ms(&c->timer, 0);
-                return;
-        }
-        c->restart_now = false;
-        if (s->stopping || c->exec_errno || !restart_wanted(s, c)) {
-                child_final(s, c);
-                return;
-        }
-        schedule_restart(s, c, now, ran_ms);
+        if (a.flags & POLICY_SIGNAL)
+                child_signal_group(c, a.signo);
+        if (a.flags & POLICY_ARM)
+                timer_arm_ms(&c->timer, a.timer_ms);
+        if (a.flags & POLICY_RECORD_CRASH)
+                crashloop_record(&c->crashes, timer_now_ms());
+        log_note(s, c, &a);
+        if (a.flags & POLICY_SPAWN)
+                spawn(s, c);
+        if (a.flags & POLICY_RUNNING)
+                announce_running(s, c);
+        if (a.flags & POLICY_FINAL)
+                child_final(s, c, a.final_code);
 }
 
 static void child_reaped(struct sup *s, struct child *c, int wstatus)
 {
+        uint64_t now = timer_now_ms();
+        uint64_t ran_ms = now - c->started_ms;
+        int code = child_exit_code(wstatus);
+        char buf[16];
+
         /* Exec may have failed after the pipe was last read. */
         if (c->exec_pipe.fd >= 0) {
                 child_read_exec_status(c);
@@ -215,7 +234,19 @@ static void child_reaped(struct sup *s, struct child *c, int wstatus)
         /* Whatever is left of its group goes too, so a restart never finds
          * its predecessor's processes holding ports or files. */
         child_signal_group(c, SIGKILL);
-        child_gone(s, c, child_exit_code(wstatus), WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+        c->exits++;
+        if (WIFSIGNALED(wstatus))
+                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid), LOG_INT("code", code),
+                         LOG_STR("signal", sig_name(WTERMSIG(wstatus), buf, sizeof buf)), LOG_INT("ran_ms", ran_ms));
+        else
+                log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid), LOG_INT("code", code),
+                         LOG_INT("ran_ms", ran_ms));
+        status(s, "%s exited %d", c->name, code);
+        c->pid = 0;
+        step(s, c, &(struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = code, .exec_failed = c->exec_errno != 0,
+                                           .ran_ms = ran_ms, .stopping = s->stopping,
+                                           .over_limit = crashloop_peek(&c->crashes, now),
+                                           .random = backoff_random(&s->rng) });
 }
 
 static struct child *child_by_pid(struct sup *s, pid_t pid)
@@ -237,8 +268,7 @@ static void reap(struct sup *s)
                         child_reaped(s, c, wstatus);
                 } else {
                         s->orphans_reaped++;
-                        log_debug("orphan.reaped", LOG_INT("pid", pid),
-                                  LOG_INT("code", child_exit_code(wstatus)));
+                        log_debug("orphan.reaped", LOG_INT("pid", pid), LOG_INT("code", child_exit_code(wstatus)));
                 }
         }
 }
@@ -247,10 +277,9 @@ static void roll_next(struct sup *s)
 {
         while (s->rolling < s->n_children) {
                 struct child *c = &s->children[s->rolling];
-                if (c->state == CHILD_RUNNING || c->state == CHILD_STARTING) {
+                if (c->p.state == CHILD_RUNNING || c->p.state == CHILD_STARTING) {
                         log_info("child.rolling_restart", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
-                        c->restart_now = true;
-                        stop_child(s, c, SIGTERM);
+                        step(s, c, &(struct policy_event){ .type = CHILD_EV_ROLL });
                         return;
                 }
                 s->rolling++;
@@ -282,86 +311,6 @@ void sup_finish(struct sup *s, int code)
                 loop_quit(&s->loop);
 }
 
-static bool all_running(const struct sup *s)
-{
-        for (size_t i = 0; i < s->n_children; i++)
-                if (s->children[i].state != CHILD_RUNNING)
-                        return false;
-        return true;
-}
-
-static void child_running(struct sup *s, const struct child *c)
-{
-        char status[NOTIFY_STATUS_MAX];
-
-        snprintf(status, sizeof status, "%s running pid %d", c->name, (int)c->pid);
-        /* Ready, for now, means every child runs: all that `-- CMD` mode
-         * can know. A Flink-aware probe may say it later instead. */
-        if (all_running(s) && !s->ready_by_owner)
-                sup_set_ready(s, true, status);
-        else
-                notify_status(&s->notify, status);
-}
-
-void sup_set_ready(struct sup *s, bool ready, const char *status)
-{
-        /* systemd has no way back from READY=1: not ready again only
-         * changes the status line. */
-        if (ready)
-                notify_ready(&s->notify, status);
-        else
-                notify_status(&s->notify, status);
-}
-
-struct http *sup_http(struct sup *s)
-{
-        int r;
-
-        if (!s->http_tried) {
-                s->http_tried = true;
-                r = http_open(&s->http, &s->loop);
-                s->http_on = r == 0;
-                if (r < 0)
-                        log_error("http.unavailable", LOG_STR("error", r == -ENOENT ? "libcurl.so.4 not found" : strerror(-r)),
-                                  LOG_STR("meaning", "no Flink probes and no Marathon registration"));
-        }
-        return s->http_on ? &s->http : NULL;
-}
-
-void sup_register(struct sup *s)
-{
-        const struct settings *set = &s->set;
-        struct marathon_config cfg = {
-                .url = set->marathon_url, .app_id = set->marathon_app_id,
-                .credentials_file = set->marathon_credentials_file, .token_file = set->marathon_token_file,
-                .ca_file = set->marathon_ca_file,
-                .want = { .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
-                          .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
-                          .timeout_s = set->check_timeout_s, .failures = set->check_failures,
-                          .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
-                          .health_port = s->health.port },
-        };
-        struct http *http;
-        int r;
-
-        if (!set->marathon_url)
-                return;
-        if (!set->marathon_app_id) {
-                log_warn("marathon.no_app_id", LOG_STR("meaning", "MARATHON_URL without MARATHON_APP_ID: nothing to register"));
-                return;
-        }
-        if (!s->health_on) {
-                log_warn("marathon.no_endpoint", LOG_STR("meaning", "the health endpoint is off: no checks to register"));
-                return;
-        }
-        if (!(http = sup_http(s)))
-                return;
-        r = marathon_open(&s->marathon, &s->loop, http, &cfg);
-        s->marathon_on = r == 0;
-        if (r < 0)
-                log_error("marathon.unavailable", LOG_STR("error", strerror(-r)));
-}
-
 static void on_exec_status(struct loop_source *src, uint32_t events)
 {
         struct child *c = container_of(src, struct child, exec_pipe);
@@ -373,55 +322,14 @@ static void on_exec_status(struct loop_source *src, uint32_t events)
         loop_remove(&s->loop, &c->exec_pipe);
         if (c->exec_errno)
                 return; /* reported when the child is reaped */
-        if (c->state == CHILD_STARTING || c->state == CHILD_STOPPING)
-                apply(c, CHILD_EV_EXEC_OK);
-        log_debug("child.running", LOG_STR("child", c->name), LOG_INT("pid", c->pid));
-        if (c->state == CHILD_RUNNING)
-                child_running(s, c);
-        if (s->rolling < s->n_children && &s->children[s->rolling] == c && c->state == CHILD_RUNNING && !c->restart_now) {
-                s->rolling++;
-                roll_next(s);
-        }
-}
-
-static void child_spawn_now(struct sup *s, struct child *c)
-{
-        if (s->before_spawn)
-                s->before_spawn(s, c, s->before_spawn_data);
-        int r = child_spawn(c, &s->saved);
-
-        c->starts++;
-        apply(c, CHILD_EV_SPAWN);
-        c->started_ms = timer_now_ms();
-        if (r < 0) {
-                log_error("child.spawn_failed", LOG_STR("child", c->name), LOG_STR("error", strerror(-r)));
-                child_gone(s, c, EXIT_SUPERVISOR_FAILED, 0);
-                return;
-        }
-        c->exec_pipe.handler = on_exec_status;
-        r = loop_add(&s->loop, &c->exec_pipe, EPOLLIN);
-        if (r < 0) {
-                /* Without the pipe, the exit status still tells exec failures apart. */
-                close(c->exec_pipe.fd);
-                c->exec_pipe.fd = -1;
-        }
-        log_info("child.started", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
-                 LOG_STR("command", c->argv[0]));
+        step(s, c, &(struct policy_event){ .type = CHILD_EV_EXEC_OK });
 }
 
 static void on_timer(struct timer *t)
 {
         struct child *c = container_of(t, struct child, timer);
-        struct sup *s = c->owner;
 
-        if (c->state == CHILD_BACKOFF) {
-                child_spawn_now(s, c);
-        } else if (c->state == CHILD_STOPPING) {
-                log_warn("child.stop_timeout", LOG_STR("child", c->name), LOG_INT("pid", c->pid),
-                         LOG_INT("timeout_s", s->set.stop_timeout_s), LOG_STR("action", "SIGKILL to its process group"));
-                child_signal_group(c, SIGKILL);
-                apply(c, CHILD_EV_DEADLINE);
-        }
+        step(c->owner, c, &(struct policy_event){ .type = CHILD_EV_TIMER });
 }
 
 static void on_signals(struct loop_source *src, uint32_t events)
@@ -440,25 +348,24 @@ static void on_signals(struct loop_source *src, uint32_t events)
                         } else if (signo == SIGTERM || signo == SIGINT) {
                                 stop_all(s, signo, "signal");
                         } else if (sig_is_forwarded(signo)) {
-                                forward(s, signo);
+                                for (size_t k = 0; k < s->n_children; k++)
+                                        child_signal_group(&s->children[k], signo);
                                 log_debug("signal.forwarded", LOG_STR("signal", sig_name(signo, buf, sizeof buf)));
                         }
                 }
         }
 }
 
-int sup_init(struct sup *s, const struct settings *set)
+static int init(struct sup *s, const struct sup_config *cfg)
 {
         int r;
 
-        memset(s, 0, sizeof *s);
-        s->set = *set;
+        s->cfg = *cfg;
         s->exit_code = -1;
         s->rolling = SIZE_MAX;
-        s->loop.epfd = -1;
-        s->signals.fd = -1;
-        s->mailbox.src.fd = -1;
-        s->notify.watchdog.src.fd = -1;
+        loop_init(&s->loop);
+        loop_source_init(&s->signals, on_signals);
+        mailbox_init(&s->mailbox);
         s->pid1 = getpid() == 1;
         s->started_ms = timer_now_ms();
         if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
@@ -466,25 +373,45 @@ int sup_init(struct sup *s, const struct settings *set)
         /* Not PID 1: orphans of our children must still come to us. */
         if (!s->pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return -errno;
-        r = loop_open(&s->loop);
-        if (r < 0)
+        if ((r = loop_open(&s->loop)) < 0)
                 return r;
-        r = sig_setup(&s->saved);
-        if (r < 0)
+        if ((r = sig_setup(&s->saved)) < 0)
                 return r;
         s->signals.fd = r;
-        s->signals.handler = on_signals;
-        r = loop_add(&s->loop, &s->signals, EPOLLIN);
-        if (r < 0)
+        if ((r = loop_add(&s->loop, &s->signals, EPOLLIN)) < 0)
                 return r;
-        r = mailbox_open(&s->mailbox, &s->loop, s);
-        if (r < 0)
+        return mailbox_open(&s->mailbox, &s->loop, s);
+}
+
+int sup_new(struct sup **ret, const struct sup_config *cfg)
+{
+        struct sup *s = calloc(1, sizeof *s);
+        int r;
+
+        *ret = NULL;
+        if (!s)
+                return -ENOMEM;
+        if ((r = init(s, cfg)) < 0) {
+                sup_free(s);
                 return r;
-        r = notify_open(&s->notify, &s->loop);
-        if (r < 0)
-                log_warn("notify.watchdog_unavailable", LOG_STR("error", strerror(-r)),
-                         LOG_STR("meaning", "systemd's watchdog is not fed; READY=1 and STATUS= still go out"));
+        }
+        *ret = s;
         return 0;
+}
+
+void sup_set_hooks(struct sup *s, const struct sup_hooks *hooks)
+{
+        s->hooks = *hooks;
+}
+
+struct loop *sup_loop(struct sup *s)
+{
+        return &s->loop;
+}
+
+struct mailbox *sup_mailbox(struct sup *s)
+{
+        return &s->mailbox;
 }
 
 int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
@@ -493,71 +420,54 @@ int sup_add_child(struct sup *s, const char *name, char *const *argv, char *cons
         struct child *c;
         int r;
 
-        if (s->n_children >= SUP_MAX_CHILDREN)
+        if (s->n_children >= CHILD_MAX)
                 return -ENOSPC;
         c = &s->children[s->n_children];
-        memset(c, 0, sizeof *c);
-        c->name = name;
-        c->argv = argv;
-        c->envp = envp;
-        c->creds = creds;
-        c->owner = s;
-        c->exec_pipe.fd = -1;
-        c->timer.src.fd = -1;
-        r = crashloop_init(&c->crashes, (unsigned)s->set.max_restarts,
-                           (uint64_t)s->set.restart_window_s * 1000u);
-        if (r < 0)
+        *c = (struct child){ .name = name, .argv = argv, .envp = envp, .creds = creds, .owner = s,
+                             .p = { .state = CHILD_IDLE } };
+        loop_source_init(&c->exec_pipe, on_exec_status);
+        timer_init(&c->timer, on_timer);
+        if ((r = crashloop_init(&c->crashes, s->cfg.max_restarts, s->cfg.restart_window_ms)) < 0)
                 return r;
         s->n_children++;
         return timer_open(&c->timer, &s->loop, on_timer);
 }
 
-void sup_snapshot(struct sup *s, struct report_snapshot *out)
+bool sup_started(const struct sup *s)
 {
-        out->healthy = out->ready = s->n_children > 0;
-        out->uptime_s = (timer_now_ms() - s->started_ms) / 1000u;
-        out->orphans_reaped = s->orphans_reaped;
-        out->marathon_enabled = s->marathon_on;
-        out->marathon_registered = s->marathon_on && marathon_registered(&s->marathon);
-        out->marathon_writes = s->marathon_on ? s->marathon.writes : 0;
-        out->n_children = s->n_children;
-        for (size_t i = 0; i < s->n_children; i++) {
+        return s->started;
+}
+
+bool sup_stopping(const struct sup *s)
+{
+        return s->stopping;
+}
+
+pid_t sup_running_pid(const struct sup *s, size_t i)
+{
+        return i < s->n_children && s->children[i].p.state == CHILD_RUNNING ? s->children[i].pid : 0;
+}
+
+size_t sup_children(const struct sup *s, struct sup_child_view *out, size_t max)
+{
+        for (size_t i = 0; i < s->n_children && i < max; i++) {
                 const struct child *c = &s->children[i];
-                bool running = c->state == CHILD_RUNNING;
-                out->children[i] = (struct report_child){ .name = c->name, .state = child_state_name(c->state),
-                                                          .pid = running ? (int)c->pid : 0,
-                                                          .restarts = c->starts > 1 ? c->starts - 1 : 0,
-                                                          .last_code = c->exits ? c->exit_code : -1 };
-                if (!running)
-                        out->healthy = out->ready = false;
+                out[i] = (struct sup_child_view){ .name = c->name, .state = child_state_name(c->p.state),
+                                                  .pid = sup_running_pid(s, i),
+                                                  .restarts = c->starts > 1 ? c->starts - 1 : 0,
+                                                  .last_code = c->exits ? c->p.exit_code : -1 };
         }
+        return s->n_children;
 }
 
-static void health_snapshot(struct report_snapshot *out, void *data)
+uint64_t sup_orphans_reaped(const struct sup *s)
 {
-        struct sup *s = data;
-
-        sup_snapshot(s, out);
-        if (s->snapshot_extra)
-                s->snapshot_extra(out, s->snapshot_data);
+        return s->orphans_reaped;
 }
 
-void sup_serve_health(struct sup *s, uint16_t port, health_snapshot_fn extra, void *data)
+uint64_t sup_uptime_s(const struct sup *s)
 {
-        int r;
-
-        s->snapshot_extra = extra;
-        s->snapshot_data = data;
-        if (port == 0)
-                return;
-        r = health_open(&s->health, &s->loop, port, health_snapshot, s);
-        if (r < 0) {
-                log_error("health.unavailable", LOG_INT("port", port), LOG_STR("error", strerror(-r)),
-                          LOG_STR("meaning", "no health endpoint; the children run regardless"));
-                return;
-        }
-        s->health_on = true;
-        log_info("health.serving", LOG_INT("port", port));
+        return (timer_now_ms() - s->started_ms) / 1000u;
 }
 
 void sup_start(struct sup *s)
@@ -566,12 +476,12 @@ void sup_start(struct sup *s)
                 return;
         s->started = true;
         for (size_t i = 0; i < s->n_children; i++)
-                child_spawn_now(s, &s->children[i]);
+                step(s, &s->children[i], &(struct policy_event){ .type = CHILD_EV_START });
 }
 
 int sup_run(struct sup *s, bool start)
 {
-        char status[32];
+        char line[32];
         int r;
 
         log_info("supervisor.started", LOG_INT("pid", getpid()), LOG_STR("pid1", s->pid1 ? "true" : "false"),
@@ -588,23 +498,18 @@ int sup_run(struct sup *s, bool start)
         if (s->exit_code < 0)
                 s->exit_code = 0;
         /* Also when the children ended on their own, without stop_all. */
-        snprintf(status, sizeof status, "exiting %d", s->exit_code);
-        notify_stopping(&s->notify, status);
+        if (s->hooks.stopping) {
+                snprintf(line, sizeof line, "exiting %d", s->exit_code);
+                s->hooks.stopping(line, s->hooks.data);
+        }
         log_info("supervisor.exiting", LOG_INT("code", s->exit_code), LOG_INT("orphans_reaped", s->orphans_reaped));
         return s->exit_code;
 }
 
-void sup_close(struct sup *s)
+void sup_free(struct sup *s)
 {
-        if (s->marathon_on)
-                marathon_close(&s->marathon);
-        s->marathon_on = false;
-        if (s->http_on)
-                http_close(&s->http);
-        s->http_on = false;
-        if (s->health_on)
-                health_close(&s->health);
-        s->health_on = false;
+        if (!s)
+                return;
         for (size_t i = 0; i < s->n_children; i++) {
                 struct child *c = &s->children[i];
                 loop_remove(&s->loop, &c->exec_pipe);
@@ -612,7 +517,7 @@ void sup_close(struct sup *s)
                 crashloop_free(&c->crashes);
         }
         mailbox_close(&s->mailbox, &s->loop);
-        notify_close(&s->notify, &s->loop);
         loop_remove(&s->loop, &s->signals);
         loop_close(&s->loop);
+        free(s);
 }

@@ -1,70 +1,65 @@
-/* supervisor: the context that owns the loop, the signal source, the
- * mailbox and the child table, and the policy that drives the children:
+/* supervisor: the PID-1 core. It owns the loop, the signal source, the
+ * mailbox and the children, and executes the policy (policy.h) for them:
  * forwarding, stopping with a deadline, reaping, restarting with backoff,
- * giving up on a crash loop, and the exit status. */
+ * giving up on a crash loop, and the exit status. It knows nothing of
+ * Flink, settings or the integrations: what it tells the world goes
+ * through the hooks, and the struct is opaque. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/child.h"
-#include "integrations/health.h"
-#include "integrations/http.h"
 #include "core/loop.h"
 #include "core/mailbox.h"
-#include "integrations/marathon.h"
-#include "integrations/notify.h"
-#include "config/settings.h"
-#include "core/sig.h"
+#include "core/policy.h"
 
-#define SUP_MAX_CHILDREN 2
+struct sup;
 
-/* Exit codes of the supervisor itself (the child's own code otherwise). */
-enum {
-        EXIT_USAGE = 2,              /* bad command line or setting */
-        EXIT_GAVE_UP = 111,          /* crash loop: let the scheduler move the task */
-        EXIT_SUPERVISOR_FAILED = 125,/* the supervisor could not set itself up */
-        /* 126 and 127: CHILD_EXIT_NOT_EXECUTABLE and CHILD_EXIT_NOT_FOUND (child.h) */
+struct sup_config {
+        struct policy_config policy;
+        unsigned max_restarts;        /* more within restart_window_ms: give up */
+        uint64_t restart_window_ms;
+        struct child_fds fds;         /* borrowed */
 };
 
-struct sup {
-        struct settings set;
-        struct loop loop;
-        struct loop_source signals;
-        struct mailbox mailbox;
-        struct sig_saved saved;
-        struct child children[SUP_MAX_CHILDREN];
-        size_t n_children;
-        bool stopping;
-        int exit_code;          /* -1 until the first child ends for good */
-        uint64_t rng;
-        bool pid1;
-        bool started;           /* the children were started */
-        size_t rolling;         /* child being restarted in a rolling restart; SIZE_MAX: none */
-        bool roll_again;        /* a rolling restart was asked for during one */
-        uint64_t orphans_reaped;
-        uint64_t started_ms;
-        struct health health;
-        bool health_on;
-        health_snapshot_fn snapshot_extra;  /* adds what the owner knows (ZooKeeper) */
-        void *snapshot_data;
-        struct notify notify;   /* systemd's READY=1, STATUS=, WATCHDOG=1, STOPPING=1 */
-        bool ready_by_owner;    /* readiness comes from the owner's probe, not from "every child runs" */
-        struct http http;       /* opened by the first sup_http */
-        bool http_on, http_tried;
-        struct marathon marathon;
-        bool marathon_on;
-        /* Called before every spawn of a child, restarts included. */
-        void (*before_spawn)(struct sup *s, struct child *c, void *data);
-        void *before_spawn_data;
+/* What the supervisor tells its owner; every hook may be NULL. Each runs
+ * on the loop thread. */
+struct sup_hooks {
+        /* A child changed state: one line, as for systemd's STATUS=. */
+        void (*status)(const char *line, void *data);
+        /* A child's exec was confirmed; all_running: every child now runs. */
+        void (*running)(const char *line, bool all_running, void *data);
+        /* The supervisor stops (once), or exits (line "exiting N"). */
+        void (*stopping)(const char *line, void *data);
+        /* Before every spawn of child i, restarts included; starts counts
+         * its earlier processes. */
+        void (*before_spawn)(size_t i, uint64_t starts, void *data);
+        void *data;
+};
+
+/* What /health and /metrics show of a child. */
+struct sup_child_view {
+        const char *name;
+        const char *state;
+        pid_t pid;                    /* 0 unless running */
+        uint64_t restarts;
+        int last_code;                /* -1 before the first exit */
 };
 
 /* Sets up the loop, signals and mailbox; becomes a child subreaper unless
- * PID 1. Returns 0 or -errno; sup_close is safe after a failure. */
-int sup_init(struct sup *s, const struct settings *set);
-/* Adds a child to start by sup_run; argv, envp and creds are borrowed
- * (creds NULL: the child runs as the supervisor's user). */
+ * PID 1. Returns 0 or -errno, with *ret NULL on failure. */
+int sup_new(struct sup **ret, const struct sup_config *cfg);
+void sup_free(struct sup *s);
+void sup_set_hooks(struct sup *s, const struct sup_hooks *hooks);
+struct loop *sup_loop(struct sup *s);
+struct mailbox *sup_mailbox(struct sup *s);
+
+/* Adds a child to start by sup_run; name, argv, envp and creds are
+ * borrowed (creds NULL: the child runs as the supervisor's user). At most
+ * CHILD_MAX children: -ENOSPC. */
 int sup_add_child(struct sup *s, const char *name, char *const *argv, char *const *envp,
                   const struct child_creds *creds);
 /* Runs the loop until every child has ended for good; returns the exit
@@ -76,26 +71,14 @@ void sup_start(struct sup *s);
  * started again at once, the next one once the previous runs. Restarts
  * like these count neither as crashes nor for the backoff. */
 void sup_rolling_restart(struct sup *s);
-/* Serves /health, /ready and /metrics on port; extra (may be NULL) adds to
- * each snapshot. A port that cannot be bound is logged and skipped: the
- * children run regardless. */
-void sup_serve_health(struct sup *s, uint16_t port, health_snapshot_fn extra, void *data);
-/* The supervisor's part of a snapshot: healthy and ready while every child
- * runs. */
-void sup_snapshot(struct sup *s, struct report_snapshot *out);
-
-/* Says whether the service is ready, with a one-line status for systemd:
- * READY=1 goes out when ready first becomes true, STATUS= on every change.
- * The supervisor calls it itself once every child runs. */
-void sup_set_ready(struct sup *s, bool ready, const char *status);
-
-/* The loop's HTTP client, opened on first use; NULL when libcurl is missing. */
-struct http *sup_http(struct sup *s);
-/* Registers the health checks on MARATHON_APP_ID when MARATHON_URL is set
- * (after sup_serve_health: the checks point at its port). Never fails the
- * supervisor: what goes wrong is logged. */
-void sup_register(struct sup *s);
-
 /* Ends the supervisor with code: stops whatever runs, as for SIGTERM. */
 void sup_finish(struct sup *s, int code);
-void sup_close(struct sup *s);
+
+bool sup_started(const struct sup *s);
+bool sup_stopping(const struct sup *s);
+/* Child i's pid while it runs, else 0. */
+pid_t sup_running_pid(const struct sup *s, size_t i);
+/* Up to max children into out; returns how many there are. */
+size_t sup_children(const struct sup *s, struct sup_child_view *out, size_t max);
+uint64_t sup_orphans_reaped(const struct sup *s);
+uint64_t sup_uptime_s(const struct sup *s);

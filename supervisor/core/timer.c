@@ -19,6 +19,12 @@ static void timer_readable(struct loop_source *src, uint32_t events)
         t->fire(t);
 }
 
+void timer_init(struct timer *t, timer_fire_fn fire)
+{
+        loop_source_init(&t->src, timer_readable);
+        t->fire = fire;
+}
+
 int timer_open(struct timer *t, struct loop *l, timer_fire_fn fire)
 {
         int r;

@@ -14,6 +14,8 @@ struct timer {
         timer_fire_fn fire;
 };
 
+/* A timer that is not open yet: safe to close. */
+void timer_init(struct timer *t, timer_fire_fn fire);
 int timer_open(struct timer *t, struct loop *l, timer_fire_fn fire);
 /* (Re)arms the timer to fire once after ms milliseconds (0 fires at once). */
 int timer_arm_ms(struct timer *t, uint64_t ms);

@@ -5,15 +5,14 @@
 
 #include <stddef.h>
 
-#include "flink/flinkhome.h"
 #include "config/role.h"
-
-#define LAUNCH_MAX 2
+#include "core/child.h"
+#include "flink/flinkhome.h"
 
 struct launch {
         size_t n;
-        const char *names[LAUNCH_MAX];
-        char **argv[LAUNCH_MAX];
+        const char *names[CHILD_MAX];
+        char **argv[CHILD_MAX];
         char **envp;
         char *conf_dir_entry;   /* "FLINK_CONF_DIR=...", the one owned string of envp */
 };

@@ -137,14 +137,19 @@ static void watchdog_fire(struct timer *t)
                           LOG_STR("meaning", "systemd's watchdog is no longer fed"));
 }
 
+void notify_init(struct notify *n)
+{
+        *n = (struct notify){ .on = false };
+        timer_init(&n->watchdog, watchdog_fire);
+}
+
 int notify_open(struct notify *n, struct loop *l)
 {
         const char *sock = getenv("NOTIFY_SOCKET");
         uint64_t usec = 0;
         int r;
 
-        memset(n, 0, sizeof *n);
-        n->watchdog.src.fd = -1;
+        notify_init(n);
         if (!sock || !*sock)
                 return 0;
         if (!built_with_systemd) {

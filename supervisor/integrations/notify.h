@@ -38,6 +38,8 @@ struct notify {
  * under tini. Returns 0, or -errno when the watchdog cannot be set up
  * (READY=1 and STATUS= still go out then). notify_close is safe after any
  * result. */
+/* A notifier that is not open yet: safe to close. */
+void notify_init(struct notify *n);
 int notify_open(struct notify *n, struct loop *l);
 /* READY=1 with STATUS=status (status may be NULL), once; later calls only
  * update the status. */

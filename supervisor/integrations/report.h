@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REPORT_MAX_CHILDREN 2
+#include "core/child.h"
 
 struct report_child {
         const char *name;
@@ -21,7 +21,7 @@ struct report_snapshot {
         bool healthy;
         bool ready;
         size_t n_children;
-        struct report_child children[REPORT_MAX_CHILDREN];
+        struct report_child children[CHILD_MAX];
         uint64_t uptime_s;
         uint64_t orphans_reaped;
         bool zk_enabled;

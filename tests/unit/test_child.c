@@ -1,74 +1,19 @@
-/* Unit tests: the child state table and exit-code mapping. */
+/* Unit tests: exit codes and the command lookup done before fork. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "core/child.h"
-
-static void lifecycle_paths(void **state)
-{
-        (void)state;
-        /* start, run, crash, back off, start again */
-        assert_int_equal(child_transition(CHILD_IDLE, CHILD_EV_SPAWN), CHILD_STARTING);
-        assert_int_equal(child_transition(CHILD_STARTING, CHILD_EV_EXEC_OK), CHILD_RUNNING);
-        assert_int_equal(child_transition(CHILD_RUNNING, CHILD_EV_EXIT), CHILD_EXITED);
-        assert_int_equal(child_transition(CHILD_EXITED, CHILD_EV_RESTART), CHILD_BACKOFF);
-        assert_int_equal(child_transition(CHILD_BACKOFF, CHILD_EV_SPAWN), CHILD_STARTING);
-        /* stop with a deadline */
-        assert_int_equal(child_transition(CHILD_RUNNING, CHILD_EV_STOP), CHILD_STOPPING);
-        assert_int_equal(child_transition(CHILD_STOPPING, CHILD_EV_STOP), CHILD_STOPPING);
-        assert_int_equal(child_transition(CHILD_STOPPING, CHILD_EV_DEADLINE), CHILD_STOPPING);
-        assert_int_equal(child_transition(CHILD_STOPPING, CHILD_EV_EXIT), CHILD_EXITED);
-        /* exec may be confirmed after the stop request */
-        assert_int_equal(child_transition(CHILD_STARTING, CHILD_EV_STOP), CHILD_STOPPING);
-        assert_int_equal(child_transition(CHILD_STOPPING, CHILD_EV_EXEC_OK), CHILD_STOPPING);
-        /* a crash loop */
-        assert_int_equal(child_transition(CHILD_EXITED, CHILD_EV_GIVE_UP), CHILD_GIVEN_UP);
-}
-
-static void stop_during_backoff_ends_at_once(void **state)
-{
-        (void)state;
-        assert_int_equal(child_transition(CHILD_BACKOFF, CHILD_EV_STOP), CHILD_EXITED);
-        assert_int_equal(child_transition(CHILD_IDLE, CHILD_EV_STOP), CHILD_EXITED);
-}
-
-static void final_states_stay_final(void **state)
-{
-        (void)state;
-        for (int e = 0; e < CHILD_EVENT_COUNT; e++) {
-                int g = child_transition(CHILD_GIVEN_UP, (enum child_event)e);
-                assert_true(g == CHILD_GIVEN_UP || g == -EINVAL);
-                int x = child_transition(CHILD_EXITED, (enum child_event)e);
-                assert_true(x == CHILD_EXITED || x == CHILD_BACKOFF || x == CHILD_GIVEN_UP || x == -EINVAL);
-        }
-}
-
-static void impossible_events_are_rejected(void **state)
-{
-        (void)state;
-        assert_int_equal(child_transition(CHILD_RUNNING, CHILD_EV_SPAWN), -EINVAL);
-        assert_int_equal(child_transition(CHILD_RUNNING, CHILD_EV_RESTART), -EINVAL);
-        assert_int_equal(child_transition(CHILD_BACKOFF, CHILD_EV_EXIT), -EINVAL);
-        assert_int_equal(child_transition(CHILD_EXITED, CHILD_EV_SPAWN), -EINVAL);
-        assert_int_equal(child_transition(CHILD_IDLE, CHILD_EV_EXIT), -EINVAL);
-        assert_int_equal(child_transition(CHILD_STATE_COUNT, CHILD_EV_SPAWN), -EINVAL);
-        assert_int_equal(child_transition(CHILD_IDLE, CHILD_EVENT_COUNT), -EINVAL);
-}
-
-static void every_cell_is_a_state_or_invalid(void **state)
-{
-        (void)state;
-        for (int s = 0; s < CHILD_STATE_COUNT; s++)
-                for (int e = 0; e < CHILD_EVENT_COUNT; e++) {
-                        int n = child_transition((enum child_state)s, (enum child_event)e);
-                        assert_true(n == -EINVAL || (n >= 0 && n < CHILD_STATE_COUNT));
-                }
-}
 
 static void exit_codes(void **state)
 {
@@ -80,24 +25,94 @@ static void exit_codes(void **state)
         assert_int_equal(child_exit_code(SIGSEGV | 0x80), 139); /* core dumped */
 }
 
-static void state_names(void **state)
+static char dir[64];
+
+static int make_dir(void **state)
+{
+        FILE *f;
+
+        (void)state;
+        snprintf(dir, sizeof dir, "/tmp/test_child.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chdir(dir), 0);
+        f = fopen("prog", "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(chmod("prog", 0755), 0);
+        f = fopen("data", "w");
+        assert_non_null(f);
+        fclose(f);
+        return 0;
+}
+
+static int remove_dir(void **state)
 {
         (void)state;
-        assert_string_equal(child_state_name(CHILD_GIVEN_UP), "given-up");
-        assert_string_equal(child_state_name(CHILD_BACKOFF), "backoff");
-        assert_string_equal(child_state_name(CHILD_STATE_COUNT), "invalid");
+        unlink("prog");
+        unlink("data");
+        assert_int_equal(chdir("/"), 0);
+        rmdir(dir);
+        return 0;
+}
+
+static void an_empty_path_entry_is_the_current_directory(void **state)
+{
+        char buf[PATH_MAX];
+
+        (void)state;
+        assert_int_equal(child_resolve("prog", "/nonexistent:", buf, sizeof buf), 0);
+        assert_string_equal(buf, "./prog");
+        assert_int_equal(child_resolve("prog", ":/nonexistent", buf, sizeof buf), 0);
+        assert_string_equal(buf, "./prog");
+        assert_int_equal(child_resolve("prog", "/nonexistent::/bin", buf, sizeof buf), 0);
+        assert_string_equal(buf, "./prog");
+}
+
+static void the_first_executable_match_wins(void **state)
+{
+        char buf[PATH_MAX], path[128];
+
+        (void)state;
+        snprintf(path, sizeof path, "/nonexistent:%s:/bin", dir);
+        assert_int_equal(child_resolve("prog", path, buf, sizeof buf), 0);
+        assert_string_equal(buf + strlen(dir), "/prog");
+        assert_int_equal(child_resolve("sh", "/nonexistent:/bin", buf, sizeof buf), 0);
+        assert_string_equal(buf, "/bin/sh");
+        /* A name with a slash is taken as it is. */
+        assert_int_equal(child_resolve("./nothing-here", "/bin", buf, sizeof buf), 0);
+        assert_string_equal(buf, "./nothing-here");
+}
+
+static void not_found_and_not_executable(void **state)
+{
+        char buf[PATH_MAX], path[128];
+
+        (void)state;
+        assert_int_equal(child_resolve("no-such-program-xyz", "/bin:/usr/bin", buf, sizeof buf), -ENOENT);
+        assert_int_equal(child_resolve("", "/bin", buf, sizeof buf), -ENOENT);
+        snprintf(path, sizeof path, "%s", dir);
+        assert_int_equal(child_resolve("data", path, buf, sizeof buf), -EACCES);
+        /* A directory is not a program. */
+        assert_int_equal(child_resolve("tmp", "/", buf, sizeof buf), -EACCES);
+}
+
+static void a_path_that_does_not_fit_is_an_error(void **state)
+{
+        char buf[16];
+
+        (void)state;
+        assert_int_equal(child_resolve("a-rather-long-name", "/bin", buf, sizeof buf), -ENAMETOOLONG);
+        assert_int_equal(child_resolve("/usr/bin/a-rather-long-name", NULL, buf, sizeof buf), -ENAMETOOLONG);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(lifecycle_paths),
-                cmocka_unit_test(stop_during_backoff_ends_at_once),
-                cmocka_unit_test(final_states_stay_final),
-                cmocka_unit_test(impossible_events_are_rejected),
-                cmocka_unit_test(every_cell_is_a_state_or_invalid),
                 cmocka_unit_test(exit_codes),
-                cmocka_unit_test(state_names),
+                cmocka_unit_test(an_empty_path_entry_is_the_current_directory),
+                cmocka_unit_test(the_first_executable_match_wins),
+                cmocka_unit_test(not_found_and_not_executable),
+                cmocka_unit_test(a_path_that_does_not_fit_is_an_error),
         };
-        return cmocka_run_group_tests_name("child", tests, NULL, NULL);
+        return cmocka_run_group_tests_name("child", tests, make_dir, remove_dir);
 }

@@ -1,0 +1,186 @@
+/* service: see service.h. */
+#include "app/service.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/exitcode.h"
+#include "base/log.h"
+
+static void on_status(const char *line, void *data)
+{
+        struct service *svc = data;
+
+        notify_status(&svc->notify, line);
+}
+
+static void on_running(const char *line, bool all_running, void *data)
+{
+        struct service *svc = data;
+
+        /* Without an owner's probe, ready means every child runs: all that
+         * `-- CMD` mode can know. */
+        service_set_ready(svc, all_running && !svc->ready_by_owner, line);
+}
+
+static void on_stopping(const char *line, void *data)
+{
+        struct service *svc = data;
+
+        notify_stopping(&svc->notify, line);
+}
+
+static void on_before_spawn(size_t i, uint64_t starts, void *data)
+{
+        struct service *svc = data;
+
+        if (svc->before_spawn)
+                svc->before_spawn(i, starts, svc->before_spawn_data);
+}
+
+int service_open(struct service *svc, const struct settings *set, const struct child_fds *fds)
+{
+        const struct sup_config cfg = {
+                .policy = { .restart = (enum restart_policy)set->restart,
+                            .stop_timeout_ms = (uint64_t)set->stop_timeout_s * 1000u,
+                            .backoff_min_ms = (uint64_t)set->backoff_min_ms,
+                            .backoff_max_ms = (uint64_t)set->backoff_max_ms,
+                            .backoff_reset_ms = (uint64_t)set->backoff_reset_s * 1000u,
+                            .gave_up_code = EXIT_GAVE_UP },
+                .max_restarts = (unsigned)set->max_restarts,
+                .restart_window_ms = (uint64_t)set->restart_window_s * 1000u,
+                .fds = *fds,
+        };
+        const struct sup_hooks hooks = { .status = on_status, .running = on_running, .stopping = on_stopping,
+                                         .before_spawn = on_before_spawn, .data = svc };
+        int r;
+
+        *svc = (struct service){ .set = set };
+        notify_init(&svc->notify);
+        if ((r = sup_new(&svc->sup, &cfg)) < 0)
+                return r;
+        sup_set_hooks(svc->sup, &hooks);
+        if ((r = notify_open(&svc->notify, sup_loop(svc->sup))) < 0)
+                log_warn("notify.watchdog_unavailable", LOG_STR("error", strerror(-r)),
+                         LOG_STR("meaning", "systemd's watchdog is not fed; READY=1 and STATUS= still go out"));
+        return 0;
+}
+
+static void snapshot(struct report_snapshot *out, void *data)
+{
+        struct service *svc = data;
+        struct sup_child_view views[CHILD_MAX];
+        size_t n = sup_children(svc->sup, views, CHILD_MAX);
+
+        out->healthy = out->ready = n > 0;
+        out->uptime_s = sup_uptime_s(svc->sup);
+        out->orphans_reaped = sup_orphans_reaped(svc->sup);
+        out->marathon_enabled = svc->marathon_on;
+        out->marathon_registered = svc->marathon_on && marathon_registered(&svc->marathon);
+        out->marathon_writes = svc->marathon_on ? svc->marathon.writes : 0;
+        out->n_children = n;
+        for (size_t i = 0; i < n; i++) {
+                out->children[i] = (struct report_child){ .name = views[i].name, .state = views[i].state,
+                                                          .pid = (int)views[i].pid, .restarts = views[i].restarts,
+                                                          .last_code = views[i].last_code };
+                if (!views[i].pid)
+                        out->healthy = out->ready = false;
+        }
+        if (svc->extra)
+                svc->extra(out, svc->extra_data);
+}
+
+void service_serve_health(struct service *svc, uint16_t port, health_snapshot_fn extra, void *data)
+{
+        int r;
+
+        svc->extra = extra;
+        svc->extra_data = data;
+        if (port == 0)
+                return;
+        r = health_open(&svc->health, sup_loop(svc->sup), port, snapshot, svc);
+        if (r < 0) {
+                log_error("health.unavailable", LOG_INT("port", port), LOG_STR("error", strerror(-r)),
+                          LOG_STR("meaning", "no health endpoint; the children run regardless"));
+                return;
+        }
+        svc->health_on = true;
+        log_info("health.serving", LOG_INT("port", port));
+}
+
+void service_set_ready(struct service *svc, bool ready, const char *status)
+{
+        /* systemd has no way back from READY=1: not ready again only
+         * changes the status line. */
+        if (ready)
+                notify_ready(&svc->notify, status);
+        else
+                notify_status(&svc->notify, status);
+}
+
+struct http *service_http(struct service *svc)
+{
+        int r;
+
+        if (!svc->http_tried) {
+                svc->http_tried = true;
+                r = http_open(&svc->http, sup_loop(svc->sup));
+                svc->http_on = r == 0;
+                if (r < 0)
+                        log_error("http.unavailable", LOG_STR("error", r == -ENOENT ? "libcurl.so.4 not found" : strerror(-r)),
+                                  LOG_STR("meaning", "no Flink probes and no Marathon registration"));
+        }
+        return svc->http_on ? &svc->http : NULL;
+}
+
+void service_register(struct service *svc)
+{
+        const struct settings *set = svc->set;
+        struct marathon_config cfg = {
+                .url = set->marathon_url, .app_id = set->marathon_app_id,
+                .credentials_file = set->marathon_credentials_file, .token_file = set->marathon_token_file,
+                .ca_file = set->marathon_ca_file,
+                .want = { .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
+                          .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
+                          .timeout_s = set->check_timeout_s, .failures = set->check_failures,
+                          .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
+                          .health_port = svc->health.port },
+        };
+        struct http *http;
+        int r;
+
+        if (!set->marathon_url)
+                return;
+        if (!set->marathon_app_id) {
+                log_warn("marathon.no_app_id", LOG_STR("meaning", "MARATHON_URL without MARATHON_APP_ID: nothing to register"));
+                return;
+        }
+        if (!svc->health_on) {
+                log_warn("marathon.no_endpoint", LOG_STR("meaning", "the health endpoint is off: no checks to register"));
+                return;
+        }
+        if (!(http = service_http(svc)))
+                return;
+        r = marathon_open(&svc->marathon, sup_loop(svc->sup), http, &cfg);
+        svc->marathon_on = r == 0;
+        if (r < 0)
+                log_error("marathon.unavailable", LOG_STR("error", strerror(-r)));
+}
+
+void service_close(struct service *svc)
+{
+        if (svc->marathon_on)
+                marathon_close(&svc->marathon);
+        svc->marathon_on = false;
+        if (svc->http_on)
+                http_close(&svc->http);
+        svc->http_on = false;
+        if (svc->health_on)
+                health_close(&svc->health);
+        svc->health_on = false;
+        if (svc->sup) {
+                notify_close(&svc->notify, sup_loop(svc->sup));
+                sup_free(svc->sup);
+                svc->sup = NULL;
+        }
+}
