@@ -9,55 +9,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/service.h"
+#include "app/zksource.h"
+#include "base/exitcode.h"
+#include "base/log.h"
 #include "config/conf.h"
 #include "config/confyaml.h"
 #include "config/flinkconf.h"
 #include "flink/flinkhome.h"
-#include "integrations/health.h"
 #include "flink/launch.h"
-#include "base/log.h"
-#include "integrations/probe.h"
-#include "core/supervisor.h"
-#include "core/timer.h"
 #include "flink/user.h"
-#include "integrations/zk.h"
-#include "integrations/zkcache.h"
-#include "config/zkquorum.h"
-
-/* Changes arriving within this much of each other are applied once. */
-#define RUNNER_DEBOUNCE_MS 1000
-/* With a last good config on disk, ZooKeeper gets this long at start. */
-#define RUNNER_CACHED_WAIT_MS 5000
+#include "integrations/health.h"
+#include "integrations/probe.h"
 
 struct runner {
         const struct settings *set;
         struct cli *cli;
         enum role role;
+        const struct child_fds *fds;
         struct flinkhome fh;
         struct flinkconf_input in;
         char hostname[256];
-        struct sup sup;
-        bool sup_ready;           /* sup_init ran: sup_close is due */
+        struct service svc;
+        bool svc_open;            /* service_open ran: service_close is due */
         struct launch plan;
         struct child_creds creds;
         bool have_creds;
         char dir[512];
         bool own_dir;
         struct conf running;      /* the configuration the children run with */
-        int code;                 /* exit code decided before the loop, -1 none */
-        /* ZooKeeper */
         bool use_zk;
-        struct zkquorum quorum;
-        char base_path[512], role_path[600], auth[512], origin[2048], cache_file[1100];
-        struct zk zk;
-        struct timer deadline, debounce;
-        struct zk_doc good[2];    /* last good documents */
-        bool have_good;
-        struct zk_doc next[2];    /* valid documents waiting for the debounce */
-        bool zk_error;            /* the last read was refused */
-        bool zk_connected;
-        bool missing_told[2];     /* a missing znode is logged once, until it exists */
-        uint64_t rejections, changes;
+        struct zksource zs;
+        uint64_t changes;
         uint16_t health_port;
         /* Flink-aware probes */
         char resource_id[300];    /* a TaskManager's, when the config names none */
@@ -103,8 +86,8 @@ static uint64_t cgroup_memory_limit_mb(void)
 /* What the probe asks, for configuration c. */
 static int targets(struct runner *r, const struct conf *c, struct probe_targets *ret, char *err, size_t errlen)
 {
-        return probe_targets(c, r->role, r->set->probe_url, r->use_zk ? r->quorum.hosts : NULL,
-                             r->use_zk ? r->quorum.chroot : NULL, ret, err, errlen);
+        return probe_targets(c, r->role, r->set->probe_url, r->use_zk ? r->zs.quorum.hosts : NULL,
+                             r->use_zk ? r->zs.quorum.chroot : NULL, ret, err, errlen);
 }
 
 /* The effective configuration with the given ZooKeeper documents (NULL:
@@ -174,150 +157,63 @@ static int report(struct runner *r, const struct conf *c)
 }
 
 /* The first configuration: report it, or write it and start the children. */
-static void first(struct runner *r, const struct conf *c)
+static void first(const struct conf *c, void *data)
 {
+        struct runner *r = data;
+
         if (r->cli->action == CLI_PRINT_CONFIG || r->cli->action == CLI_CHECK) {
-                sup_finish(&r->sup, report(r, c));
+                sup_finish(r->svc.sup, report(r, c));
                 return;
         }
         if (apply(r, c) < 0) {
-                sup_finish(&r->sup, EXIT_SUPERVISOR_FAILED);
+                sup_finish(r->svc.sup, EXIT_SUPERVISOR_FAILED);
                 return;
         }
-        sup_start(&r->sup);
+        sup_start(r->svc.sup);
 }
 
-static void start_from_cache(struct runner *r, const char *why)
-{
-        struct conf c;
-        char err[768];
-
-        if (build(r, r->good, &c, err, sizeof err) < 0) {
-                log_error("zk.cache_invalid", LOG_STR("file", r->cache_file), LOG_STR("error", err));
-                sup_finish(&r->sup, EXIT_USAGE);
-                return;
-        }
-        log_warn("zk.using_cache", LOG_STR("reason", why), LOG_STR("file", r->cache_file),
-                 LOG_INT("version", r->good[0].version), LOG_INT("role_version", r->good[1].version));
-        first(r, &c);
-        conf_free(&c);
-}
-
-static void keep_good(struct runner *r, const struct zk_doc *docs)
-{
-        int rc;
-
-        for (int i = 0; i < 2; i++)
-                zkcache_doc_copy(&r->good[i], &docs[i]);
-        r->have_good = true;
-        if (r->cache_file[0] && (rc = zkcache_save(r->cache_file, r->origin, &docs[0], &docs[1])) < 0)
-                log_warn("zk.cache_write_failed", LOG_STR("file", r->cache_file), LOG_STR("error", strerror(-rc)));
-}
-
-static void on_docs(struct zk *zk, const struct zk_doc *base, const struct zk_doc *role, void *data)
+static void change(const struct conf *c, void *data)
 {
         struct runner *r = data;
-        const struct zk_doc docs[2] = { *base, *role };
-        struct conf c;
-        char err[768];
+        char *text = NULL, *running = NULL;
 
-        (void)zk;
-        r->zk_error = false;
-        if (build(r, docs, &c, err, sizeof err) < 0) {
-                r->rejections++;
-                log_error("zk.document_rejected", LOG_STR("error", err), LOG_INT("version", base->version),
-                          LOG_INT("role_version", role->version),
-                          LOG_STR("kept", r->have_good ? "the last good configuration" : "nothing"));
-                if (!r->sup.started && !r->have_good)
-                        sup_finish(&r->sup, EXIT_USAGE);
-                else if (!r->sup.started)
-                        start_from_cache(r, "invalid document");
-                return;
-        }
-        for (int i = 0; i < 2; i++) {
-                if (!docs[i].exists && !r->missing_told[i])
-                        log_info("zk.document_missing", LOG_STR("znode", r->zk.paths[i]),
-                                 LOG_STR("meaning", "an empty document"));
-                r->missing_told[i] = !docs[i].exists;
-        }
-        log_info("zk.document_read", LOG_INT("version", base->version), LOG_INT("role_version", role->version),
-                 LOG_INT("keys", c.n));
-        keep_good(r, docs);
-        if (!r->sup.started) {
-                timer_disarm(&r->deadline);
-                first(r, &c);
-                conf_free(&c);
-                return;
-        }
-        conf_free(&c);
-        /* Bursts of writes are applied once, after they settle. */
-        for (int i = 0; i < 2; i++)
-                zkcache_doc_copy(&r->next[i], &docs[i]);
-        timer_arm_ms(&r->debounce, RUNNER_DEBOUNCE_MS);
-}
-
-static void on_debounce(struct timer *t)
-{
-        struct runner *r = container_of(t, struct runner, debounce);
-        struct conf c;
-        char err[768], *text = NULL, *running = NULL;
-
-        if (build(r, r->next, &c, err, sizeof err) < 0) {
-                r->rejections++;
-                log_error("zk.document_rejected", LOG_STR("error", err));
-                return;
-        }
-        if (render(&c, &text) < 0 || render(&r->running, &running) < 0) {
-                free(text);
-                conf_free(&c);
-                return;
-        }
+        if (render(c, &text) < 0 || render(&r->running, &running) < 0)
+                goto out;
         if (strcmp(text, running) == 0) {
                 log_info("zk.unchanged", LOG_STR("meaning", "the effective configuration is the same"));
         } else if (r->set->zk_on_change == ZK_ON_CHANGE_IGNORE) {
                 log_warn("zk.change_ignored", LOG_STR("setting", "FLINK_ZK_ON_CHANGE=ignore"));
-        } else if (apply(r, &c) == 0) {
+        } else if (apply(r, c) == 0) {
                 r->changes++;
                 log_info("zk.change_applied", LOG_STR("action", "rolling restart"));
-                sup_rolling_restart(&r->sup);
+                sup_rolling_restart(r->svc.sup);
         }
+out:
         free(text);
         free(running);
-        conf_free(&c);
 }
 
-static void on_failed(struct zk *zk, const char *path, int rc, void *data)
+static void fail(int code, void *data)
 {
         struct runner *r = data;
 
-        (void)zk;
-        if (r->zk_error)
-                return;
-        r->zk_error = true;
-        log_error("zk.read_refused", LOG_STR("znode", path), LOG_STR("error", zerror(rc)),
-                  LOG_STR("expected", "FLINK_ZK_AUTH with the right digest credentials"));
-        if (!r->sup.started && !r->have_good)
-                sup_finish(&r->sup, EXIT_USAGE);
-        else if (!r->sup.started)
-                start_from_cache(r, "read refused");
+        sup_finish(r->svc.sup, code);
 }
 
-static void on_session(struct zk *zk, const char *what, void *data)
+static int build_zk(const struct zk_doc *docs, struct conf *out, char *err, size_t errlen, void *data)
 {
-        struct runner *r = data;
-
-        (void)zk;
-        r->zk_connected = strcmp(what, "connected") == 0;
-        log_info("zk.session", LOG_STR("state", what));
+        return build(data, docs, out, err, errlen);
 }
 
-static void snapshot_zk(struct report_snapshot *out, void *data)
+static const struct zksource_ops zksource_ops = { .build = build_zk, .first = first, .change = change, .fail = fail };
+
+static void snapshot_extra(struct report_snapshot *out, void *data)
 {
         struct runner *r = data;
 
         out->zk_enabled = r->use_zk;
-        out->zk_connected = r->zk_connected;
-        out->config_rejections = r->rejections;
+        out->zk_connected = r->use_zk && r->zs.connected;
+        out->config_rejections = r->use_zk ? r->zs.rejections : 0;
         out->config_changes_applied = r->changes;
         if (r->probing) {
                 out->healthy = out->healthy && probe_alive(&r->probe, timer_now_ms());
@@ -328,14 +224,14 @@ static void snapshot_zk(struct report_snapshot *out, void *data)
 /* A TaskManager whose id the supervisor made up gets a new one for every
  * JVM, as Flink's own ids are: the JobManager keeps a dead JVM's entry
  * until its heartbeat times out, and readiness must wait for the new one. */
-static void before_spawn(struct sup *s, struct child *c, void *data)
+static void before_spawn(size_t i, uint64_t starts, void *data)
 {
         struct runner *r = data;
         const struct conf_entry *e = conf_find(&r->running, "taskmanager.resource-id");
         struct conf next;
 
-        (void)s;
-        if (c->starts == 0 || !e || e->source != CONF_SRC_DEFAULT)
+        (void)i;
+        if (starts == 0 || !e || e->source != CONF_SRC_DEFAULT)
                 return;
         new_resource_id(r);
         if (conf_copy(&next, &r->running) < 0)
@@ -349,7 +245,7 @@ static void before_spawn(struct sup *s, struct child *c, void *data)
 static int first_child_pid(void *data)
 {
         struct runner *r = data;
-        return r->sup.n_children && r->sup.children[0].state == CHILD_RUNNING ? (int)r->sup.children[0].pid : 0;
+        return (int)sup_running_pid(r->svc.sup, 0);
 }
 
 static void on_probe_changed(void *data)
@@ -357,7 +253,7 @@ static void on_probe_changed(void *data)
         struct runner *r = data;
         bool ready = probe_ready(&r->probe);
 
-        sup_set_ready(&r->sup, ready, ready ? "Flink ready" : "Flink not ready");
+        service_set_ready(&r->svc, ready, ready ? "Flink ready" : "Flink not ready");
 }
 
 static int probe_start(struct runner *r)
@@ -366,7 +262,9 @@ static int probe_start(struct runner *r)
                 .interval_ms = r->set->probe_interval_s * 1000, .timeout_ms = r->set->probe_timeout_s * 1000,
                 .grace_ms = r->set->probe_grace_s * 1000, .failures = r->set->probe_failures,
         };
-        struct http *http = sup_http(&r->sup);
+        struct http *http = service_http(&r->svc);
+        struct probe_targets t;
+        char err[768];
         int rc;
 
         if (!http) {
@@ -374,104 +272,15 @@ static int probe_start(struct runner *r)
                           LOG_STR("meaning", "/ready and /health follow the children only"));
                 return 0;
         }
-        if ((rc = probe_open(&r->probe, &r->sup.loop, http, r->use_zk ? &r->zk : NULL, &timing, first_child_pid,
-                             on_probe_changed, r)) < 0)
+        if ((rc = probe_open(&r->probe, sup_loop(r->svc.sup), http, r->use_zk ? &r->zs.zk : NULL, &timing,
+                             first_child_pid, on_probe_changed, r)) < 0)
                 return rc;
         r->probing = true;
-        r->sup.ready_by_owner = true;
+        r->svc.ready_by_owner = true;
         /* With ZooKeeper nothing runs yet: the first apply sets the targets. */
-        struct probe_targets t;
-        char err[768];
         if (r->running.n && targets(r, &r->running, &t, err, sizeof err) == 0)
                 probe_set_targets(&r->probe, &t);
         return 0;
-}
-
-static const struct zk_ops runner_zk_ops = { .docs = on_docs, .failed = on_failed, .session = on_session };
-
-static void on_deadline(struct timer *t)
-{
-        struct runner *r = container_of(t, struct runner, deadline);
-
-        if (r->sup.started || r->sup.stopping)
-                return;
-        if (r->have_good) {
-                start_from_cache(r, "ZooKeeper unreachable");
-                return;
-        }
-        log_error("zk.unreachable", LOG_STR("quorum", r->quorum.hosts), LOG_INT("timeout_s", r->set->zk_timeout_s),
-                  LOG_INT("exit", EXIT_NO_CONFIG));
-        sup_finish(&r->sup, EXIT_NO_CONFIG);
-}
-
-static int read_auth(struct runner *r, char *err, size_t errlen)
-{
-        const char *value = r->set->zk_auth;
-        char buf[512];
-
-        if (!value)
-                return 0;
-        if (value[0] == '@') {
-                FILE *f = fopen(value + 1, "re");
-                size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-                if (f)
-                        fclose(f);
-                if (!f) {
-                        snprintf(err, errlen, "FLINK_ZK_AUTH file %.200s: %s: expected a readable file", value + 1,
-                                 strerror(errno));
-                        return -EINVAL;
-                }
-                buf[n] = '\0';
-                buf[strcspn(buf, "\r\n")] = '\0';
-                value = buf;
-        }
-        int rc = zkquorum_parse_auth(value, r->auth, sizeof r->auth, err, errlen);
-        memset(buf, 0, sizeof buf);
-        return rc;
-}
-
-/* Everything about ZooKeeper that can be wrong is found before start. */
-static int zk_prepare(struct runner *r, char *err, size_t errlen)
-{
-        const char *path = r->set->zk_path ? r->set->zk_path : "/flink/config";
-        const char *dir = r->set->zk_cache_dir ? r->set->zk_cache_dir : "/var/cache/flink-supervisor";
-        int rc;
-
-        if ((rc = zkquorum_parse(r->set->zk_quorum, &r->quorum, err, errlen)) < 0 ||
-            (rc = zkquorum_check_path("FLINK_ZK_CONFIG_PATH", path, err, errlen)) < 0 || (rc = read_auth(r, err, errlen)) < 0)
-                return rc;
-        snprintf(r->base_path, sizeof r->base_path, "%s", path);
-        snprintf(r->role_path, sizeof r->role_path, "%s/%s", path, role_name(r->role));
-        snprintf(r->origin, sizeof r->origin, "%s%s %s %s", r->quorum.hosts, r->quorum.chroot, r->base_path, r->role_path);
-        r->in.zk_name = r->base_path;
-        r->in.zk_role_name = r->role_path;
-        r->in.zk_hosts = r->quorum.hosts;
-        r->in.zk_chroot = r->quorum.chroot;
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-                log_warn("zk.cache_unavailable", LOG_STR("dir", dir), LOG_STR("error", strerror(errno)));
-        } else {
-                snprintf(r->cache_file, sizeof r->cache_file, "%s/zk-config-%s.cache", dir, role_name(r->role));
-                r->have_good = zkcache_load(r->cache_file, r->origin, &r->good[0], &r->good[1]) == 0;
-        }
-        return 0;
-}
-
-static int zk_start(struct runner *r)
-{
-        char connect[1600];
-        int rc;
-
-        snprintf(connect, sizeof connect, "%s%s", r->quorum.hosts, r->quorum.chroot);
-        if ((rc = timer_open(&r->deadline, &r->sup.loop, on_deadline)) < 0 ||
-            (rc = timer_open(&r->debounce, &r->sup.loop, on_debounce)) < 0)
-                return rc;
-        uint64_t wait_ms = (uint64_t)r->set->zk_timeout_s * 1000u;
-        if (r->have_good && wait_ms > RUNNER_CACHED_WAIT_MS)
-                wait_ms = RUNNER_CACHED_WAIT_MS;
-        timer_arm_ms(&r->deadline, wait_ms);
-        /* The session timeout bounds how long a partition goes unnoticed. */
-        return zk_open(&r->zk, &r->sup.mailbox, connect, r->base_path, r->role_path, r->auth,
-                       (int)(r->set->zk_timeout_s > 10 ? 10000 : r->set->zk_timeout_s * 1000), &runner_zk_ops, r);
 }
 
 static int prepare(struct runner *r, char *err, size_t errlen)
@@ -496,8 +305,14 @@ static int prepare(struct runner *r, char *err, size_t errlen)
                                           .cgroup_limit_mb = cgroup_memory_limit_mb() };
         r->use_zk = r->set->zk_quorum != NULL;
         new_resource_id(r);
-        if (r->use_zk && (rc = zk_prepare(r, err, errlen)) < 0)
-                return rc;
+        if (r->use_zk) {
+                if ((rc = zksource_prepare(&r->zs, r->set, r->role, r->cli->action != CLI_RUN, err, errlen)) < 0)
+                        return rc;
+                r->in.zk_name = r->zs.base_path;
+                r->in.zk_role_name = r->zs.role_path;
+                r->in.zk_hosts = r->zs.quorum.hosts;
+                r->in.zk_chroot = r->zs.quorum.chroot;
+        }
         if ((rc = health_port(r->set->health_port, environ, r->hostname, &r->health_port, err, errlen)) < 0)
                 return rc;
         rc = user_resolve(r->set->user, &r->creds, err, (unsigned)errlen);
@@ -527,31 +342,31 @@ static int start_runtime(struct runner *r, char *err, size_t errlen)
  * the first valid configuration. */
 static int supervise(struct runner *r)
 {
-        int rc = sup_init(&r->sup, r->set);
+        int rc = service_open(&r->svc, r->set, r->fds);
 
-        r->sup_ready = true;
-        r->sup.before_spawn = before_spawn;
-        r->sup.before_spawn_data = r;
+        r->svc_open = true;
+        r->svc.before_spawn = before_spawn;
+        r->svc.before_spawn_data = r;
         for (size_t i = 0; rc >= 0 && i < r->plan.n; i++)
-                rc = sup_add_child(&r->sup, r->plan.names[i], r->plan.argv[i], r->plan.envp,
+                rc = sup_add_child(r->svc.sup, r->plan.names[i], r->plan.argv[i], r->plan.envp,
                                    r->have_creds ? &r->creds : NULL);
         if (rc >= 0 && r->use_zk)
-                rc = zk_start(r);
+                rc = zksource_start(&r->zs, sup_loop(r->svc.sup), sup_mailbox(r->svc.sup), &zksource_ops, r);
         if (rc >= 0 && r->cli->action == CLI_RUN) {
                 /* Readiness is Flink's, no longer just "the children run". */
-                sup_serve_health(&r->sup, r->health_port, snapshot_zk, r);
+                service_serve_health(&r->svc, r->health_port, snapshot_extra, r);
                 rc = probe_start(r);
                 if (rc >= 0)
-                        sup_register(&r->sup);
+                        service_register(&r->svc);
         }
         if (rc < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-rc)));
                 return EXIT_SUPERVISOR_FAILED;
         }
-        return sup_run(&r->sup, !r->use_zk);
+        return sup_run(r->svc.sup, !r->use_zk);
 }
 
-int runner_run(const struct settings *set, struct cli *cli, enum role role)
+int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_fds *fds)
 {
         struct runner *r = calloc(1, sizeof *r);
         struct conf local;
@@ -563,9 +378,7 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role)
         r->set = set;
         r->cli = cli;
         r->role = role;
-        r->deadline.src.fd = r->debounce.src.fd = -1;
-        for (int i = 0; i < 2; i++)
-                r->good[i].version = r->next[i].version = -1;
+        r->fds = fds;
         /* The layers without ZooKeeper are checked before anything starts,
          * also when ZooKeeper comes later: they must be valid on their own. */
         if (prepare(r, err, sizeof err) < 0 || build(r, NULL, &local, err, sizeof err) < 0) {
@@ -594,20 +407,12 @@ out:
         /* The library's threads end here: no message is posted after it. */
         if (r->probing)
                 probe_close(&r->probe);
-        if (r->zk.zh)
-                zk_close(&r->zk);
-        if (r->sup_ready) {
-                timer_close(&r->deadline, &r->sup.loop);
-                timer_close(&r->debounce, &r->sup.loop);
-                sup_close(&r->sup);
-        }
+        if (r->use_zk)
+                zksource_close(&r->zs, r->svc.sup ? sup_loop(r->svc.sup) : NULL);
+        if (r->svc_open)
+                service_close(&r->svc);
         if (r->own_dir)
                 flinkhome_remove_conf_dir(r->dir);
-        for (int i = 0; i < 2; i++) {
-                zkcache_doc_free(&r->good[i]);
-                zkcache_doc_free(&r->next[i]);
-        }
-        memset(r->auth, 0, sizeof r->auth);
         conf_free(&r->running);
         launch_free(&r->plan);
         flinkhome_close(&r->fh);

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <zookeeper/zookeeper.h>
 
+#include "base/exitcode.h"
 #include "config/conf.h"
 #include "config/confyaml.h"
-#include "app/runner.h"
 #include "config/zkquorum.h"
 
 struct connected {
@@ -89,7 +89,7 @@ static int create_parents(zhandle_t *zh, const char *path, struct ACL_vector *ac
 
 int zkpush_run(const struct settings *set, const char *file)
 {
-        const char *path = set->zk_path ? set->zk_path : "/flink/config";
+        const char *path = set->zk_path ? set->zk_path : ZKQUORUM_DEFAULT_PATH;
         struct connected conn = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
         char err[768], cred[512] = "", full[1024];
         struct zkquorum q;
@@ -141,8 +141,7 @@ int zkpush_run(const struct settings *set, const char *file)
         }
         zoo_set_debug_level((ZooLogLevel)0);
         /* Without the chroot: the chroot itself may have to be created. */
-        zh = zookeeper_init(q.hosts, on_watch, (int)(set->zk_timeout_s > 10 ? 10000 : set->zk_timeout_s * 1000), NULL,
-                            &conn, 0);
+        zh = zookeeper_init(q.hosts, on_watch, zkquorum_session_ms(set->zk_timeout_s), NULL, &conn, 0);
         if (!zh || !wait_connected(&conn, set->zk_timeout_s)) {
                 fprintf(stderr, "flink-supervisor: ZooKeeper %s did not answer within %lds (FLINK_ZK_TIMEOUT)\n", q.hosts,
                         set->zk_timeout_s);

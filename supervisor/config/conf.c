@@ -18,6 +18,7 @@ void conf_init(struct conf *c)
         c->n = c->cap = 0;
         c->slots = NULL;
         c->n_slots = 0;
+        c->zk_note[0] = '\0';
 }
 
 void conf_free(struct conf *c)
@@ -36,6 +37,7 @@ int conf_copy(struct conf *dst, const struct conf *src)
         int r = 0;
 
         conf_init(dst);
+        memcpy(dst->zk_note, src->zk_note, sizeof dst->zk_note);
         for (size_t i = 0; r == 0 && i < src->n; i++)
                 r = conf_set(dst, src->entries[i].key, src->entries[i].value, src->entries[i].source);
         if (r < 0)

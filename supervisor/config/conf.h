@@ -31,6 +31,9 @@ struct conf {
         size_t n, cap;
         size_t *slots;          /* open addressing: entry index + 1, 0 = empty */
         size_t n_slots;         /* a power of two, more than twice n */
+        /* Where the ZooKeeper layer's values came from when that was not a
+         * live read ("cache of <time>, version N"); "" otherwise. */
+        char zk_note[96];
 };
 
 void conf_init(struct conf *c);

@@ -470,6 +470,13 @@ int confyaml_render(const struct conf *c, unsigned flags, char **ret, size_t *re
                         r = buf_append(&out, "  # from: ", 10);
                         if (r == 0)
                                 r = buf_append(&out, src, strlen(src));
+                        if (r == 0 && e->source == CONF_SRC_ZOOKEEPER && c->zk_note[0]) {
+                                r = buf_append(&out, " (", 2);
+                                if (r == 0)
+                                        r = buf_append(&out, c->zk_note, strlen(c->zk_note));
+                                if (r == 0)
+                                        r = buf_append(&out, ")", 1);
+                        }
                 }
                 if (r == 0)
                         r = buf_append(&out, "\n", 1);

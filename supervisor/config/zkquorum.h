@@ -21,3 +21,13 @@ int zkquorum_check_path(const char *var, const char *path, char *err, size_t err
 /* "digest:user:password" into "user:password" (the credential ZooKeeper's
  * digest scheme takes). Returns 0 or -EINVAL; err never holds the password. */
 int zkquorum_parse_auth(const char *value, char *cred, size_t credlen, char *err, size_t errlen);
+
+/* Where the documents live unless FLINK_ZK_CONFIG_PATH says otherwise. */
+#define ZKQUORUM_DEFAULT_PATH "/flink/config"
+
+/* The session timeout for FLINK_ZK_TIMEOUT seconds: it bounds how long a
+ * partition goes unnoticed, so never more than 10 s. */
+static inline int zkquorum_session_ms(long timeout_s)
+{
+        return timeout_s > 10 ? 10000 : (int)(timeout_s * 1000);
+}

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "core/loop.h"
-#include "integrations/report.h"
 #include "core/timer.h"
+#include "integrations/report.h"
 
 #define HEALTH_DEFAULT_PORT 8558
 #define HEALTH_MAX_CONNECTIONS 128

@@ -9,8 +9,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "core/backoff.h"
 #include "base/log.h"
+#include "core/backoff.h"
 
 #define MARATHON_TIMEOUT_MS 10000
 #define MARATHON_RETRY_MIN_MS 1000

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/timer.h"
 #include "integrations/appchecks.h"
 #include "integrations/http.h"
-#include "core/timer.h"
 
 /* Transient failures (5xx, timeouts, refused, malformed answers) and
  * refusals (401/403) are retried this many times in all. */

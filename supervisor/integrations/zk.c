@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zookeeper/zookeeper.h>
 
 #include "base/log.h"
 
@@ -276,6 +277,11 @@ int zk_open(struct zk *zk, struct mailbox *mb, const char *connect, const char *
          * name credentials: our events say what matters. */
         zoo_set_debug_level((ZooLogLevel)0);
         return connect_now(zk);
+}
+
+const char *zk_strerror(int rc)
+{
+        return zerror(rc);
 }
 
 int zk_get(struct zk *zk, const char *path, zk_got_fn got, void *data)

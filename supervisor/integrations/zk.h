@@ -9,7 +9,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <zookeeper/zookeeper.h>
 
 #include "core/mailbox.h"
 
@@ -22,6 +21,12 @@ struct zk_doc {
 
 struct zk;
 struct zk_req;
+
+/* libzookeeper's ZOK: its header stays with zk.c, the one file that needs
+ * its threaded API. */
+#define ZK_OK 0
+/* The library's name for a result code. */
+const char *zk_strerror(int rc);
 
 /* A one-shot read: rc is ZOK (data, len: the node's content, borrowed for
  * the call), ZNONODE, or why not. */
@@ -37,7 +42,7 @@ struct zk_ops {
 };
 
 struct zk {
-        zhandle_t *zh;
+        struct _zhandle *zh;  /* libzookeeper's zhandle_t */
         struct mailbox *mb;
         char connect[1600];
         char paths[2][512];   /* [0] the base document, [1] the role document */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/confyaml.h"
@@ -75,15 +76,21 @@ static int read_doc(FILE *f, struct zk_doc *d)
         return 0;
 }
 
-int zkcache_load(const char *file, const char *origin, struct zk_doc *base, struct zk_doc *role)
+int zkcache_load(const char *file, const char *origin, struct zk_doc *base, struct zk_doc *role, time_t *saved_at)
 {
         FILE *f = fopen(file, "re");
         char stored[2048];
+        struct stat st;
         size_t olen;
         int r = -ENOENT;
 
         if (!f)
                 return errno == ENOENT ? -ENOENT : -errno;
+        if (fstat(fileno(f), &st) < 0) {
+                r = -errno;
+                goto out;
+        }
+        *saved_at = st.st_mtime;
         if (fscanf(f, "flink-supervisor-zk-cache 1 %zu", &olen) != 1 || fgetc(f) != '\n' || olen >= sizeof stored ||
             fread(stored, 1, olen, f) != olen || fgetc(f) != '\n')
                 goto out;
