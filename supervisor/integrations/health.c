@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/dl.h"
 #include "base/log.h"
 #include "config/mesos.h"
 #include "config/settings.h"
@@ -33,24 +34,20 @@ struct mhd_api {
         __typeof__(MHD_destroy_response) *destroy_response;
 };
 
+#define SYM(field, name) { name, (void **)&api->field }
 static int mhd_load(struct mhd_api *api)
 {
-        api->lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
-        if (!api->lib)
-                return -ENOENT;
-#define LOAD(field, name) (*(void **)&api->field = dlsym(api->lib, name))
-        if (!LOAD(start_daemon, "MHD_start_daemon") || !LOAD(get_daemon_info, "MHD_get_daemon_info") ||
-            !LOAD(run, "MHD_run") || !LOAD(get_timeout, "MHD_get_timeout") || !LOAD(stop_daemon, "MHD_stop_daemon") ||
-            !LOAD(create_response_from_buffer, "MHD_create_response_from_buffer") ||
-            !LOAD(add_response_header, "MHD_add_response_header") || !LOAD(queue_response, "MHD_queue_response") ||
-            !LOAD(destroy_response, "MHD_destroy_response")) {
-                dlclose(api->lib);
-                api->lib = NULL;
-                return -ENOENT;
-        }
-#undef LOAD
-        return 0;
+        const struct dl_sym syms[] = {
+                SYM(start_daemon, "MHD_start_daemon"), SYM(get_daemon_info, "MHD_get_daemon_info"),
+                SYM(run, "MHD_run"), SYM(get_timeout, "MHD_get_timeout"), SYM(stop_daemon, "MHD_stop_daemon"),
+                SYM(create_response_from_buffer, "MHD_create_response_from_buffer"),
+                SYM(add_response_header, "MHD_add_response_header"), SYM(queue_response, "MHD_queue_response"),
+                SYM(destroy_response, "MHD_destroy_response"),
+        };
+
+        return dl_load("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL, syms, sizeof syms / sizeof syms[0], &api->lib);
 }
+#undef SYM
 
 int health_port(const char *setting, char *const *envp, const char *hostname, uint16_t *ret, char *err, size_t errlen)
 {

@@ -9,6 +9,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/dl.h"
 #include "base/log.h"
 
 #ifndef VERSION
@@ -39,37 +41,34 @@ struct http_call {
         struct http_call *next;
         CURL *easy;
         struct curl_slist *headers;
-        char *body;
-        size_t len, cap, max;
+        struct buf body;
+        size_t max;
         bool too_big;
         char error[CURL_ERROR_SIZE];
         http_done_fn done;
         void *data;
 };
 
+#define SYM(field, name) { name, (void **)&api->field }
 static int curl_load(struct curl_api *api)
 {
+        const struct dl_sym syms[] = {
+                SYM(global_init, "curl_global_init"), SYM(global_cleanup, "curl_global_cleanup"),
+                SYM(multi_init, "curl_multi_init"), SYM(multi_setopt, "curl_multi_setopt"),
+                SYM(multi_socket_action, "curl_multi_socket_action"), SYM(multi_info_read, "curl_multi_info_read"),
+                SYM(multi_add_handle, "curl_multi_add_handle"), SYM(multi_remove_handle, "curl_multi_remove_handle"),
+                SYM(multi_cleanup, "curl_multi_cleanup"), SYM(easy_init, "curl_easy_init"),
+                SYM(easy_setopt, "curl_easy_setopt"), SYM(easy_getinfo, "curl_easy_getinfo"),
+                SYM(easy_cleanup, "curl_easy_cleanup"), SYM(easy_strerror, "curl_easy_strerror"),
+                SYM(slist_append, "curl_slist_append"), SYM(slist_free_all, "curl_slist_free_all"),
+        };
+
         /* Never unmapped: OpenSSL behind it leaves exit handlers and
          * thread-locals that must outlive dlclose. */
-        api->lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!api->lib)
-                return -ENOENT;
-#define LOAD(field, name) (*(void **)&api->field = dlsym(api->lib, name))
-        if (!LOAD(global_init, "curl_global_init") || !LOAD(global_cleanup, "curl_global_cleanup") ||
-            !LOAD(multi_init, "curl_multi_init") || !LOAD(multi_setopt, "curl_multi_setopt") ||
-            !LOAD(multi_socket_action, "curl_multi_socket_action") || !LOAD(multi_info_read, "curl_multi_info_read") ||
-            !LOAD(multi_add_handle, "curl_multi_add_handle") || !LOAD(multi_remove_handle, "curl_multi_remove_handle") ||
-            !LOAD(multi_cleanup, "curl_multi_cleanup") || !LOAD(easy_init, "curl_easy_init") ||
-            !LOAD(easy_setopt, "curl_easy_setopt") || !LOAD(easy_getinfo, "curl_easy_getinfo") ||
-            !LOAD(easy_cleanup, "curl_easy_cleanup") || !LOAD(easy_strerror, "curl_easy_strerror") ||
-            !LOAD(slist_append, "curl_slist_append") || !LOAD(slist_free_all, "curl_slist_free_all")) {
-                dlclose(api->lib);
-                api->lib = NULL;
-                return -ENOENT;
-        }
-#undef LOAD
-        return 0;
+        return dl_load("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE, syms, sizeof syms / sizeof syms[0],
+                       &api->lib);
 }
+#undef SYM
 
 /* curl tells us which sockets to watch; they go into our own epoll set. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -106,24 +105,11 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *userdata)
         struct http_call *c = userdata;
         size_t len = size * n;
 
-        if (len > c->max - c->len) {
+        if (len > c->max - c->body.len) {
                 c->too_big = true;
                 return 0;
         }
-        if (c->len + len + 1 > c->cap) {
-                size_t cap = c->cap ? c->cap : 4096;
-                while (cap < c->len + len + 1)
-                        cap *= 2;
-                char *p = realloc(c->body, cap);
-                if (!p)
-                        return 0;
-                c->body = p;
-                c->cap = cap;
-        }
-        memcpy(c->body + c->len, ptr, len);
-        c->len += len;
-        c->body[c->len] = '\0';
-        return len;
+        return buf_append(&c->body, ptr, len) == 0 ? len : 0;
 }
 
 static void unlink_call(struct http *h, struct http_call *c)
@@ -141,13 +127,13 @@ static void free_call(struct http *h, struct http_call *c)
         h->curl->multi_remove_handle(h->multi, c->easy);
         h->curl->easy_cleanup(c->easy);
         h->curl->slist_free_all(c->headers);
-        free(c->body);
+        buf_free(&c->body);
         free(c);
 }
 
 static void finish(struct http *h, struct http_call *c, CURLcode code)
 {
-        struct http_response resp = { .body = c->body ? c->body : "", .len = c->len };
+        struct http_response resp = { .body = c->body.data ? c->body.data : "", .len = c->body.len };
 
         unlink_call(h, c);
         h->curl->easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp.status);
