@@ -9,7 +9,7 @@ import time
 import pytest
 from kazoo.security import make_digest_acl
 
-from conftest import children_of, wait_for
+from conftest import children_of, fake_flink_home, wait_for
 from zkserver import ZooKeeper
 
 BASE = "/flink/config"
@@ -25,19 +25,11 @@ def zk(tmp_path):
 @pytest.fixture
 def home(tmp_path):
     """A FLINK_HOME whose scripts record each start and the config they got."""
-    h = tmp_path / "home"
-    (h / "lib").mkdir(parents=True)
-    (h / "conf").mkdir()
-    (h / "bin").mkdir()
-    (h / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
-    (h / "conf" / "config.yaml").write_text("parallelism.default: 1\nrest.port: 8081\n")
-    for script in ("jobmanager.sh", "taskmanager.sh"):
-        p = h / "bin" / script
-        # Copied under a temp name, then renamed: the test never reads half a file.
-        p.write_text('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/.$n"\n'
-                     'mv "$STARTS/.$n" "$STARTS/$n"\nexec sleep 100000\n')
-        p.chmod(0o755)
-    return h
+    # Copied under a temp name, then renamed: the test never reads half a file.
+    record = ('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/.$n"\n'
+              'mv "$STARTS/.$n" "$STARTS/$n"\nexec sleep 100000\n')
+    return fake_flink_home(tmp_path, "parallelism.default: 1\nrest.port: 8081\n",
+                           {"jobmanager.sh": record, "taskmanager.sh": record})
 
 
 def env_for(tmp_path, home, zk, **extra):
