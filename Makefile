@@ -39,7 +39,7 @@ ASAN_OBJ   := $(SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB   := $(LIB_SRC:supervisor/%.c=$(BUILD)/asan/obj/%.o)
 SD_OBJ     := $(SRC:supervisor/%.c=$(BUILD)/systemd/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
-HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat $(BUILD)/bench/orphanstorm
+HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat
 $(foreach f,$(ZK_USERS),$(eval $(BUILD)/obj/$(f).o $(BUILD)/asan/obj/$(f).o $(BUILD)/systemd/obj/$(f).o: EXTRA := -DTHREADED))
 
 FLINK_VERSION ?= 1.20.5

@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OURS = str(ROOT / "build" / "flink-supervisor")
 SIGLAT = str(ROOT / "build" / "bench" / "siglat")
-STORM = str(ROOT / "build" / "bench" / "orphanstorm")
+# The orphan storm is one of the test helper's modes.
+STORM = [str(ROOT / "build" / "testchild"), "storm"]
 # Like for like: tini and dumb-init serve no health endpoint, so ours runs
 # without it here; the rows marked "endpoint on" show the default.
 ENV = dict(os.environ, SUPERVISOR_STOP_TIMEOUT="86400", SUPERVISOR_RESTART="never", SUPERVISOR_HEALTH_PORT="0")
@@ -122,7 +123,7 @@ def orphan_storm(rounds=7):
     cpu = {n: [] for n in SUPERVISORS}
     for _ in range(rounds):
         for name, prefix in SUPERVISORS.items():
-            out = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc"] + prefix + [STORM, "10000"],
+            out = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc"] + prefix + STORM + ["10000"],
                                  env=ENV, check=True, capture_output=True, text=True).stdout.split()
             wall[name].append(float(out[0]))
             cpu[name].append(float(out[1]))

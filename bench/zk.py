@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from support import fake_flink_home  # noqa: E402
 from zkserver import ZooKeeper  # noqa: E402
 
 OURS = str(ROOT / "build" / "flink-supervisor")
@@ -31,20 +32,9 @@ def print_config_ms(env, runs):
     return out
 
 
-def fake_home(tmp):
-    home = tmp / "home"
-    for d in ("lib", "conf", "bin"):
-        (home / d).mkdir(parents=True)
-    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
-    (home / "conf" / "config.yaml").write_text("parallelism.default: 1\n")
-    script = home / "bin" / "taskmanager.sh"
-    script.write_text('#!/bin/sh\ndate +%s.%N >> "$STARTS"\nexec sleep 100000\n')
-    script.chmod(0o755)
-    return home
-
-
 def change_to_restart_ms(zk, tmp, samples):
-    home = fake_home(tmp)
+    home = fake_flink_home(tmp, "parallelism.default: 1\n",
+                           {"taskmanager.sh": '#!/bin/sh\ndate +%s.%N >> "$STARTS"\nexec sleep 100000\n'})
     stamps = tmp / "starts"
     env = dict(os.environ, FLINK_HOME=str(home), FLINK_ZK_QUORUM=zk.hosts, FLINK_ZK_CACHE_DIR=str(tmp / "cache"),
                SUPERVISOR_CONF_DIR=str(tmp / "conf"), STARTS=str(stamps), SUPERVISOR_STOP_TIMEOUT="5")

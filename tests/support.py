@@ -1,5 +1,6 @@
 """Helpers shared by the integration tests, the system tests and the
-benchmarks: bounded polling, free loopback ports, Flink's REST API."""
+benchmarks: bounded polling, free loopback ports, Flink's REST API, a
+stand-in FLINK_HOME."""
 import json
 import socket
 import time
@@ -42,3 +43,22 @@ def rest(port, path, timeout=2):
             return json.loads(r.read())
     except (OSError, ValueError):
         return None
+
+
+def fake_flink_home(parent, config=None, scripts=None):
+    """parent/home: a FLINK_HOME with only what the supervisor reads itself
+    (the release, from lib/flink-dist-1.20.5.jar, and conf/), so no JVM is
+    needed; config is conf/config.yaml's text, scripts maps a bin/ name to
+    a shell script that stands in for Flink's."""
+    home = parent / "home"
+    (home / "lib").mkdir(parents=True)
+    (home / "conf").mkdir()
+    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
+    if config is not None:
+        (home / "conf" / "config.yaml").write_text(config)
+    if scripts:
+        (home / "bin").mkdir()
+    for name, text in (scripts or {}).items():
+        (home / "bin" / name).write_text(text)
+        (home / "bin" / name).chmod(0o755)
+    return home

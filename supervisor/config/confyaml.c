@@ -184,14 +184,21 @@ int confyaml_parse_standard(struct conf *c, const char *buf, size_t len, enum co
         return r;
 }
 
+/* Java's String.trim, which Flink applies: every character up to ' '
+ * (controls included) goes from both ends. */
+static int is_trimmed(unsigned char c)
+{
+        return c != '\0' && c <= ' ';
+}
+
 static char *trim(char *s)
 {
         char *end;
 
-        while (*s == ' ' || *s == '\t' || *s == '\r')
+        while (is_trimmed((unsigned char)*s))
                 s++;
         end = s + strlen(s);
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        while (end > s && is_trimmed((unsigned char)end[-1]))
                 *--end = '\0';
         return s;
 }
@@ -247,9 +254,13 @@ static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_so
         copy[len] = '\0';
         for (char *next = copy, *cur; next && r == 0;) {
                 cur = next;
-                next = strchr(cur, '\n');
-                if (next)
-                        *next++ = '\0';
+                /* Lines end as Java's readLine ends them: "\n", "\r" or "\r\n". */
+                next = strpbrk(cur, "\r\n");
+                if (next) {
+                        int crlf = next[0] == '\r' && next[1] == '\n';
+                        *next = '\0';
+                        next += crlf ? 2 : 1;
+                }
                 line++;
                 if (!is_utf8((const unsigned char *)cur)) {
                         snprintf(err, errlen, "%s line %lu: not valid UTF-8: expected UTF-8 text", what, line);
@@ -447,6 +458,20 @@ static int emit_pair(struct buf *out, const char *key, const char *value)
         return r;
 }
 
+/* flink-conf.yaml has no quoting or escapes: Flink reads a line up to
+ * "\n" or "\r", cuts it at the first '#', trims it, splits it at the first
+ * ": " and trims both sides (GlobalConfiguration.loadLegacyYAMLResource).
+ * A key or value survives that only when it is not empty, has no '#' and
+ * no line break, does not start or end with what trim removes, and is
+ * UTF-8 (anything else is decoded as U+FFFD); a key also has no ": ". */
+static int legacy_survives(const char *s, int is_key)
+{
+        size_t len = strlen(s);
+
+        return len > 0 && !is_trimmed((unsigned char)s[0]) && !is_trimmed((unsigned char)s[len - 1]) &&
+               !strpbrk(s, "#\r\n") && !(is_key && strstr(s, ": ")) && is_utf8((const unsigned char *)s);
+}
+
 int confyaml_render(const struct conf *c, unsigned flags, char **ret, size_t *ret_len)
 {
         struct buf out = { 0 };
@@ -457,6 +482,10 @@ int confyaml_render(const struct conf *c, unsigned flags, char **ret, size_t *re
                 const char *value = (flags & CONFYAML_MASK) && conf_key_is_secret(e->key) ? "******" : e->value;
 
                 if (flags & CONFYAML_LEGACY) {
+                        if (!legacy_survives(e->key, 1) || !legacy_survives(value, 0)) {
+                                r = -EINVAL;
+                                break;
+                        }
                         r = buf_append(&out, e->key, strlen(e->key));
                         if (r == 0)
                                 r = buf_append(&out, ": ", 2);

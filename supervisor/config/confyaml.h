@@ -27,11 +27,12 @@ int confyaml_parse_standard(struct conf *c, const char *buf, size_t len, enum co
                             confyaml_warn_fn warn, void *warn_data, char *err, size_t errlen);
 
 /* flink-conf.yaml (Flink < 2.0), as Flink reads it: one "key: value" per
- * line, '#' starts a comment, nothing is unquoted. */
+ * line (lines end at "\n", "\r" or "\r\n"), '#' starts a comment, key and
+ * value are trimmed of spaces and control characters, nothing is unquoted. */
 int confyaml_parse_legacy(struct conf *c, const char *buf, size_t len, enum conf_source src,
                           confyaml_warn_fn warn, void *warn_data, char *err, size_t errlen);
 
-/* FLINK_PROPERTIES: newline-separated "key: value" lines. Values keep
+/* FLINK_PROPERTIES: "key: value" lines, split as the legacy file. Values keep
  * their inner spaces (and any '#'); blank lines and lines starting with
  * '#' are skipped. */
 int confyaml_parse_properties(struct conf *c, const char *text, enum conf_source src,
@@ -41,7 +42,11 @@ int confyaml_parse_properties(struct conf *c, const char *text, enum conf_source
 #define CONFYAML_MASK 2u       /* secrets as ****** */
 #define CONFYAML_PROVENANCE 4u /* "# from: <source>" after each key */
 
-/* Renders c; *ret is malloc'd and NUL-terminated. Returns 0 or -errno. */
+/* Renders c; *ret is malloc'd and NUL-terminated. Returns 0 or -errno;
+ * with CONFYAML_LEGACY, -EINVAL when a key or value would not read back
+ * the same from flink-conf.yaml, which cannot quote: an empty one, one
+ * with '#', a line break, leading or trailing spaces or control
+ * characters, or invalid UTF-8, and a key with ": ". */
 int confyaml_render(const struct conf *c, unsigned flags, char **ret, size_t *ret_len);
 
 /* True when a value must be quoted in config.yaml to stay the same string

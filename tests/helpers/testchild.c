@@ -8,6 +8,12 @@
  *                          unless "ignore"
  *   orphans N              leave N grandchildren orphaned; they exit once
  *                          orphaned; print "orphaned" and wait for TERM
+ *   storm N                the benchmark's orphan storm, as the child of the
+ *                          PID 1 under test in a new PID namespace: orphan N
+ *                          grandchildren, release them all at once, print
+ *                          "WALL_MS CPU_MS": the time until /proc shows
+ *                          nobody but PID 1 and us, and the CPU time PID 1
+ *                          (the reaper) used meanwhile
  *   group N FILE           N grandchildren in our group, all ignoring
  *                          TERM; write every pid to FILE; wait forever
  *   status FILE            copy SigBlk/SigIgn of /proc/self/status and the
@@ -69,20 +75,22 @@ static int record(const char *file, int ignore)
                 pause();
 }
 
-static int orphans(int n)
+/* Forks a parent that forks n children and exits, so that they are
+ * orphans of whoever reaps for us. They wait on a pipe: the write end is
+ * returned, and closing it lets them all exit at once. -1 on failure. */
+static int make_orphans(int n)
 {
         int gate[2];
         pid_t mid;
 
         if (pipe(gate) < 0)
-                return 1;
+                return -1;
         mid = fork();
         if (mid == 0) {
+                close(gate[1]);
                 for (int i = 0; i < n; i++) {
                         if (fork() == 0) {
                                 char c;
-                                close(gate[1]);
-                                /* EOF once the parent (mid) is gone: we are orphans. */
                                 while (read(gate[0], &c, 1) > 0)
                                         ;
                                 _exit(0);
@@ -91,11 +99,73 @@ static int orphans(int n)
                 _exit(0);
         }
         close(gate[0]);
-        close(gate[1]);
         waitpid(mid, NULL, 0);
+        return gate[1];
+}
+
+static int orphans(int n)
+{
+        int gate = make_orphans(n);
+
+        if (gate < 0)
+                return 1;
+        close(gate);
         put_line(1, "orphaned\n");
         for (;;)
                 pause();
+}
+
+static double now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int count_processes(void)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)))
+                if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+/* Milliseconds PID 1 has spent on a CPU (schedstat's first field is ns). */
+static double pid1_cpu_ms(void)
+{
+        FILE *f = fopen("/proc/1/schedstat", "r");
+        unsigned long long ns = 0;
+
+        if (!f)
+                return -1;
+        if (fscanf(f, "%llu", &ns) != 1)
+                ns = 0;
+        fclose(f);
+        return (double)ns / 1e6;
+}
+
+static int storm(int n)
+{
+        struct timespec pause_1ms = { 0, 1000000 };
+        int gate = make_orphans(n);
+
+        if (gate < 0)
+                return 1;
+        while (count_processes() < n + 2)
+                nanosleep(&pause_1ms, NULL);
+        double cpu0 = pid1_cpu_ms(), t0 = now_ms();
+        close(gate);
+        while (count_processes() > 2)
+                nanosleep(&pause_1ms, NULL);
+        printf("%.1f %.2f\n", now_ms() - t0, pid1_cpu_ms() - cpu0);
+        return 0;
 }
 
 static int group(int n, const char *file)
@@ -194,6 +264,8 @@ int main(int argc, char **argv)
                 return record(argv[2], argc == 4);
         if (strcmp(cmd, "orphans") == 0 && argc == 3)
                 return orphans(atoi(argv[2]));
+        if (strcmp(cmd, "storm") == 0 && argc == 3)
+                return storm(atoi(argv[2]));
         if (strcmp(cmd, "group") == 0 && argc == 4)
                 return group(atoi(argv[2]), argv[3]);
         if (strcmp(cmd, "status") == 0 && argc == 3)

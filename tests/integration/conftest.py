@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from support import free_port, rest, wait_for  # noqa: E402,F401  (re-exported to the tests)
+from support import fake_flink_home, free_port, rest, wait_for  # noqa: E402,F401  (re-exported to the tests)
 BIN = Path(os.environ.get("SUPERVISOR_BIN", ROOT / "build" / "flink-supervisor")).resolve()
 TESTCHILD = str(ROOT / "build" / "testchild")
 PR_SET_CHILD_SUBREAPER = 36
@@ -59,6 +59,19 @@ def descendants(root):
 def alive(pid):
     st = proc_stat(pid)
     return st is not None and st[0] != "Z"
+
+
+def orphan_storm(sup, n, prefix=None, reaper=lambda s: s.pid):
+    """Starts the supervisor (under prefix) on `testchild orphans n` and
+    waits until the reaper (the supervisor's pid as seen from here, given
+    the run) has reaped every orphan: its one child left is the main one,
+    alive. Returns the run and the reaper's pid."""
+    s = sup(["--", TESTCHILD, "orphans", str(n)], {"SUPERVISOR_RESTART": "never"}, prefix=prefix)
+    pid = reaper(s)
+    wait_for(lambda: "orphaned" in s.stdout(), what="orphans created")
+    wait_for(lambda: [st[0] != "Z" for st in children_of(pid).values()] == [True], timeout=20,
+             what="every orphan reaped")
+    return s, pid
 
 
 def signal_numbers(path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, descendants, free_port, rest, wait_for
+from conftest import ROOT, descendants, fake_flink_home, free_port, rest, wait_for
 from test_health import get
 
 FLINK_HOME = ROOT / "build" / "flink"
@@ -187,11 +187,7 @@ def test_jvm_runs_as_the_configured_user(sup):
 @pytest.fixture
 def fake_home(tmp_path):
     """A FLINK_HOME with only what is read before anything starts."""
-    home = tmp_path / "home"
-    (home / "lib").mkdir(parents=True)
-    (home / "conf").mkdir()
-    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
-    return home
+    return fake_flink_home(tmp_path)
 
 
 @pytest.mark.parametrize("text,needle", [

@@ -5,7 +5,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from conftest import TESTCHILD, children_of, signal_numbers, wait_for
+from conftest import TESTCHILD, children_of, orphan_storm, signal_numbers, wait_for
 
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
 
@@ -34,9 +34,6 @@ def test_pid1_receives_and_forwards_signals(sup, tmp_path):
 
 
 def test_pid1_reaps_orphans(sup):
-    s = sup(["--", TESTCHILD, "orphans", "200"], {"SUPERVISOR_RESTART": "never"}, prefix=UNSHARE)
-    pid = inner_supervisor(s.pid)
-    wait_for(lambda: "orphaned" in s.stdout(), what="orphans created")
-    wait_for(lambda: len(children_of(pid)) == 1, timeout=20, what="orphans reaped by PID 1")
+    s, pid = orphan_storm(sup, 200, prefix=UNSHARE, reaper=lambda s: inner_supervisor(s.pid))
     subprocess.run(["kill", "-TERM", str(pid)], check=True)
     assert s.wait() == 128 + signal.SIGTERM

@@ -9,7 +9,7 @@ import time
 import pytest
 from kazoo.security import make_digest_acl
 
-from conftest import wait_for
+from conftest import children_of, fake_flink_home, wait_for
 from zkserver import ZooKeeper
 
 BASE = "/flink/config"
@@ -25,19 +25,11 @@ def zk(tmp_path):
 @pytest.fixture
 def home(tmp_path):
     """A FLINK_HOME whose scripts record each start and the config they got."""
-    h = tmp_path / "home"
-    (h / "lib").mkdir(parents=True)
-    (h / "conf").mkdir()
-    (h / "bin").mkdir()
-    (h / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
-    (h / "conf" / "config.yaml").write_text("parallelism.default: 1\nrest.port: 8081\n")
-    for script in ("jobmanager.sh", "taskmanager.sh"):
-        p = h / "bin" / script
-        # Copied under a temp name, then renamed: the test never reads half a file.
-        p.write_text('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/.$n"\n'
-                     'mv "$STARTS/.$n" "$STARTS/$n"\nexec sleep 100000\n')
-        p.chmod(0o755)
-    return h
+    # Copied under a temp name, then renamed: the test never reads half a file.
+    record = ('#!/bin/sh\nn=$(ls "$STARTS" | wc -l)\ncp "$FLINK_CONF_DIR/config.yaml" "$STARTS/.$n"\n'
+              'mv "$STARTS/.$n" "$STARTS/$n"\nexec sleep 100000\n')
+    return fake_flink_home(tmp_path, "parallelism.default: 1\nrest.port: 8081\n",
+                           {"jobmanager.sh": record, "taskmanager.sh": record})
 
 
 def env_for(tmp_path, home, zk, **extra):
@@ -182,9 +174,22 @@ def test_change_rolls_the_child_with_the_new_value_and_identical_rewrite_does_no
 
 def test_ignore_logs_the_change_and_keeps_the_child(sup, tmp_path, home, zk):
     s, c = run_with_changes(sup, tmp_path, home, zk, FLINK_ZK_ON_CHANGE="ignore")
+    (child,) = children_of(s.pid)
+    assert "event=zk.unchanged" not in s.log()
     c.set(BASE, b"parallelism.default: 9\n")
     s.wait_log("event=zk.change_ignored", timeout=10)
+    # The ignored change must not become what runs: the original document,
+    # pushed again, reads as no change. Its debounce (1 s) also outlasts any
+    # wrong restart the first change could have started (the child dies of
+    # TERM at once and is spawned again as soon as it is reaped), so by this
+    # line such a restart would have replaced the child.
+    c.set(BASE, b"parallelism.default: 2\n")
+    s.wait_log("event=zk.unchanged", timeout=10)
+    assert list(children_of(s.pid)) == [child]
     assert len(starts(tmp_path)) == 1
+    log = s.log()
+    assert log.count("event=zk.change_ignored") == 1
+    assert "event=zk.change_applied" not in log and "event=child.rolling_restart" not in log
     c.stop()
 
 

@@ -363,6 +363,87 @@ static void render_masks_and_tells_the_source(void **state)
         conf_free(&c);
 }
 
+/* One key and value through the flink-conf.yaml writer: the render's
+ * result, and with 0 the text read back by the legacy reader into *back. */
+static int legacy_render_one(const char *key, const char *value, struct conf *back)
+{
+        struct conf in;
+        char *text = NULL, err[256];
+        size_t len;
+        int r;
+
+        conf_init(&in);
+        assert_int_equal(conf_set(&in, key, value, CONF_SRC_ARG), 0);
+        r = confyaml_render(&in, CONFYAML_LEGACY, &text, &len);
+        if (r == 0)
+                assert_int_equal(confyaml_parse_legacy(back, text, len, CONF_SRC_FILE, NULL, NULL, err, sizeof err), 0);
+        free(text);
+        conf_free(&in);
+        return r;
+}
+
+/* Flink's legacy reader has no quoting: what it would read back as
+ * another string is refused, not written. */
+static void legacy_render_refuses_what_flink_reads_differently(void **state)
+{
+        static const char *const values[] = { "", " lead", "trail ", "\tx", "x\x01", "\x0bx", "a # b", "a#b",
+                                              "line\nbreak", "cr\rhere", "\xff", "\xc0\xaf" };
+        static const char *const keys[] = { "a: b", "a#b", " k", "k ", "k\n", "k\rx", "" };
+        struct conf back;
+        (void)state;
+        conf_init(&back);
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+                if (legacy_render_one("k", values[i], &back) != -EINVAL)
+                        fail_msg("value %zu was written to flink-conf.yaml", i);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+                if (legacy_render_one(keys[i], "v", &back) != -EINVAL)
+                        fail_msg("key %zu was written to flink-conf.yaml", i);
+        assert_int_equal(back.n, 0);
+        conf_free(&back);
+}
+
+static void legacy_render_round_trips_what_it_writes(void **state)
+{
+        static const char *const values[] = { "a: b", ": x", "x:", "tab\there", "x  y", "-Dx=\"a b\"", "ünïcödé",
+                                              "[not a list]", "*x", "'q'", "1e3", "null", "a:b", "file:///tmp/x" };
+        static const char *const keys[] = { "a:", "a:b", "k.with-dash_and.dots", "ü" };
+        struct conf back;
+        (void)state;
+        conf_init(&back);
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+                assert_int_equal(legacy_render_one("k", values[i], &back), 0);
+                assert_int_equal(back.n, 1);
+                assert_string_equal(conf_get(&back, "k"), values[i]);
+        }
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+                assert_int_equal(legacy_render_one(keys[i], "v", &back), 0);
+                assert_string_equal(conf_get(&back, keys[i]), "v");
+        }
+        assert_int_equal(back.n, 1 + sizeof keys / sizeof keys[0]);
+        conf_free(&back);
+}
+
+/* Java's readLine ends a line at "\n", "\r" or "\r\n"; String.trim takes
+ * every character up to ' ', controls included. */
+static void legacy_lines_end_and_trim_as_java_does(void **state)
+{
+        struct conf c;
+        char err[256];
+        const char *text = "a: x\rb: y\r\nc: \x01z\x0b\nd:  \x7fw\x7f \n";
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(confyaml_parse_legacy(&c, text, strlen(text), CONF_SRC_FILE, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(c.n, 4);
+        assert_string_equal(conf_get(&c, "a"), "x");
+        assert_string_equal(conf_get(&c, "b"), "y");
+        assert_string_equal(conf_get(&c, "c"), "z");
+        assert_string_equal(conf_get(&c, "d"), "\x7fw\x7f"); /* DEL is above ' ': kept */
+        text = "a: 1\r\nb: 2\rbroken\n";
+        assert_int_equal(confyaml_parse_legacy(&c, text, strlen(text), CONF_SRC_FILE, NULL, NULL, err, sizeof err), -EINVAL);
+        assert_non_null(strstr(err, "flink-conf.yaml line 3: \"broken\" is not a setting"));
+        conf_free(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -382,6 +463,9 @@ int main(void)
                 cmocka_unit_test(quoting_rule),
                 cmocka_unit_test(render_round_trips_every_value),
                 cmocka_unit_test(render_masks_and_tells_the_source),
+                cmocka_unit_test(legacy_render_refuses_what_flink_reads_differently),
+                cmocka_unit_test(legacy_render_round_trips_what_it_writes),
+                cmocka_unit_test(legacy_lines_end_and_trim_as_java_does),
         };
         return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
