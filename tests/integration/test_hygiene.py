@@ -5,7 +5,7 @@ stand-in that reports its descriptors and exits, so the later starts happen
 with the probes, the Marathon client and the ZooKeeper session all busy."""
 import pytest
 
-from conftest import TESTCHILD, free_port, wait_for
+from conftest import TESTCHILD, fake_flink_home, free_port, wait_for
 from marathon_double import MarathonDouble
 from test_marathon import APP, app_definition
 from test_zookeeper import put, zk  # noqa: F401  (the fixture)
@@ -19,15 +19,8 @@ def marathon():
 
 
 def reporting_home(tmp_path):
-    h = tmp_path / "home"
-    for d in ("lib", "conf", "bin"):
-        (h / d).mkdir(parents=True)
-    (h / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
-    (h / "conf" / "config.yaml").write_text("parallelism.default: 1\n")
-    script = h / "bin" / "taskmanager.sh"
-    script.write_text(f'#!/bin/sh\nexec {TESTCHILD} status "$REPORTS/$(date +%s%N)"\n')
-    script.chmod(0o755)
-    return h
+    return fake_flink_home(tmp_path, "parallelism.default: 1\n", {
+        "taskmanager.sh": f'#!/bin/sh\nexec {TESTCHILD} status "$REPORTS/$(date +%s%N)"\n'})
 
 
 def test_children_get_only_0_1_2_with_every_integration_on(sup, tmp_path, zk, marathon):  # noqa: F811
