@@ -52,7 +52,7 @@ ZK_IMAGE   ?= flink-appliance-zookeeper:latest
 COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
-FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c
+FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
 .PHONY: layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor

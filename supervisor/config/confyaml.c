@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "base/buf.h"
+
 struct walk {
         struct conf *conf;      /* this document only: duplicates are within it */
         enum conf_source src;
@@ -63,41 +65,31 @@ static int is_null_scalar(const yaml_node_t *n)
 /* A list of scalars becomes "a;b;c", the form Flink accepts for list options. */
 static int join_sequence(struct walk *w, yaml_node_t *seq, const char *key, char **ret)
 {
-        size_t cap = 64, len = 0;
-        char *out = malloc(cap);
+        struct buf out = { .data = NULL };
+        int r = buf_append(&out, "", 0);
 
-        if (!out)
-                return -ENOMEM;
-        out[0] = '\0';
-        for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = seq->data.sequence.items.start; r == 0 && it < seq->data.sequence.items.top; it++) {
                 yaml_node_t *item = yaml_document_get_node(w->doc, *it);
                 if (++w->visited > CONFYAML_MAX_NODES) {
-                        free(out);
+                        buf_free(&out);
                         return fail(w->err, w->errlen, "line %lu: more than %d nodes after alias expansion: expected a plain configuration",
                                     (unsigned long)seq->start_mark.line + 1, CONFYAML_MAX_NODES);
                 }
                 if (!item || item->type != YAML_SCALAR_NODE || strchr((char *)item->data.scalar.value, ';')) {
-                        free(out);
+                        buf_free(&out);
                         return fail(w->err, w->errlen, "line %lu: list at \"%.200s\" holds more than plain values: expected a list of scalars without ';'",
                                     (unsigned long)seq->start_mark.line + 1, key);
                 }
-                size_t n = item->data.scalar.length;
-                if (len + n + 2 > cap) {
-                        cap = (len + n + 2) * 2;
-                        char *grown = realloc(out, cap);
-                        if (!grown) {
-                                free(out);
-                                return -ENOMEM;
-                        }
-                        out = grown;
-                }
-                if (len)
-                        out[len++] = ';';
-                memcpy(out + len, item->data.scalar.value, n);
-                len += n;
-                out[len] = '\0';
+                if (out.len)
+                        r = buf_append(&out, ";", 1);
+                if (r == 0)
+                        r = buf_append(&out, item->data.scalar.value, item->data.scalar.length);
         }
-        *ret = out;
+        if (r < 0) {
+                buf_free(&out);
+                return r;
+        }
+        *ret = buf_take(&out, NULL);
         return 0;
 }
 
@@ -390,27 +382,6 @@ int confyaml_needs_quotes(const char *v)
         /* A number that is not a canonical integer reads back as another
          * string: "0123" as 123, "1e3" as 1000.0, "1.50" as 1.5. */
         return is_yaml_number(v) && !is_canonical_int(v);
-}
-
-struct buf {
-        char *data;
-        size_t len, cap;
-};
-
-static int buf_append(struct buf *b, const char *s, size_t n)
-{
-        if (b->len + n + 1 > b->cap) {
-                size_t cap = (b->len + n + 1) * 2;
-                char *grown = realloc(b->data, cap);
-                if (!grown)
-                        return -ENOMEM;
-                b->data = grown;
-                b->cap = cap;
-        }
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
 }
 
 static int write_handler(void *data, unsigned char *s, size_t n)
