@@ -9,7 +9,7 @@ Q          := $(if $(V),,@)
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
               -Wvla -Wpointer-arith
 STRICT     := -Wconversion -Wsign-conversion -Wformat-truncation=2 -Wcast-qual
-COMMON     := -std=gnu11 -D_GNU_SOURCE -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' -Isupervisor $(WARN)
+COMMON     := -std=gnu11 -D_GNU_SOURCE -g -pthread -MMD -MP -DVERSION='"$(VERSION)"' -Isupervisor $(WARN) $(STRICT)
 # A toolchain that defines _FORTIFY_SOURCE itself (Debian's, Ubuntu's) keeps
 # its level: defining it again is a redefinition warning, and so an error.
 FORTIFY    := $(if $(shell echo | $(CC) -O2 -dM -E - 2>/dev/null | grep -w _FORTIFY_SOURCE),,-D_FORTIFY_SOURCE=2)

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         kill(sup, SIGUSR1);
         waitpid(sup, NULL, 0);
         qsort(lat, (size_t)n, sizeof *lat, cmp);
-        printf("%.1f %.1f\n", lat[n / 2] / 1000.0, lat[(n * 99) / 100] / 1000.0);
+        printf("%.1f %.1f\n", (double)lat[n / 2] / 1000.0, (double)lat[(n * 99) / 100] / 1000.0);
         free(lat);
         return 0;
 }

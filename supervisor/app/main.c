@@ -37,9 +37,6 @@ static void report_line(const char *message, void *data)
 
 static void print_help(void)
 {
-        char table[8192];
-
-        settings_describe(table, sizeof table);
         printf("Usage: flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...]\n"
                "       flink-supervisor [OPTIONS] -- CMD [ARGS...]\n"
                "\n"
@@ -64,13 +61,14 @@ static void print_help(void)
                "Flink: FLINK_HOME (default /opt/flink), FLINK_ROLE, FLINK_PROPERTIES,\n"
                "JOB_MANAGER_RPC_ADDRESS, and the Mesos/Marathon task environment.\n"
                "\n"
-               "Settings (environment):\n%s"
-               "\n"
+               "Settings (environment):\n",
+               role_expected());
+        settings_describe(stdout);
+        printf("\n"
                "Exit status: the child's, or 128+N when it died of signal N; 2 bad usage\n"
                "or setting; 111 gave up after a crash loop; 112 no configuration from\n"
                "ZooKeeper within FLINK_ZK_TIMEOUT; 125 the supervisor failed; 126 the\n"
-               "command could not be executed; 127 the command was not found.\n",
-               role_expected(), table);
+               "command could not be executed; 127 the command was not found.\n");
 }
 
 /* The descriptors above 2 that we were started with, sorted: children

@@ -10,6 +10,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "base/exitcode.h"
+#include "base/fmt.h"
 #include "config/conf.h"
 #include "config/confyaml.h"
 #include "config/zkquorum.h"
@@ -78,7 +79,8 @@ static int create_parents(zhandle_t *zh, const char *path, struct ACL_vector *ac
 
         for (const char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
                 size_t n = p ? (size_t)(p - path) : strlen(path);
-                snprintf(prefix, sizeof prefix, "%.*s", (int)n, path);
+                if (fmt(prefix, sizeof prefix, "%.*s", (int)n, path) < 0)
+                        return ZBADARGUMENTS;
                 int rc = zoo_create(zh, prefix, NULL, -1, acl, 0, NULL, 0);
                 if (rc != ZOK && rc != ZNODEEXISTS)
                         return rc;
@@ -150,7 +152,11 @@ int zkpush_run(const struct settings *set, const char *file)
         }
         if (cred[0])
                 zoo_add_auth(zh, "digest", cred, (int)strlen(cred), NULL, NULL);
-        snprintf(full, sizeof full, "%s%s", q.chroot, path);
+        if (fmt(full, sizeof full, "%s%s", q.chroot, path) < 0) {
+                fprintf(stderr, "flink-supervisor: the chroot and FLINK_ZK_CONFIG_PATH are too long together: expected under %zu bytes\n",
+                        sizeof full);
+                goto out;
+        }
         struct ACL_vector *acl = cred[0] ? &ZOO_CREATOR_ALL_ACL : &ZOO_OPEN_ACL_UNSAFE;
         r = create_parents(zh, full, acl);
         if (r == ZOK)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "base/exitcode.h"
+#include "base/fmt.h"
 #include "base/log.h"
 #include "integrations/zkcache.h"
 
@@ -201,14 +202,20 @@ int zksource_prepare(struct zksource *z, const struct settings *set, enum role r
             (rc = zkquorum_check_path("FLINK_ZK_CONFIG_PATH", path, err, errlen)) < 0 ||
             (rc = read_auth(z, err, errlen)) < 0)
                 return rc;
-        snprintf(z->base_path, sizeof z->base_path, "%s", path);
-        snprintf(z->role_path, sizeof z->role_path, "%s/%s", path, role_name(role));
-        snprintf(z->origin, sizeof z->origin, "%s%s %s %s", z->quorum.hosts, z->quorum.chroot, z->base_path,
-                 z->role_path);
+        if (fmt(z->base_path, sizeof z->base_path, "%s", path) < 0 ||
+            fmt(z->role_path, sizeof z->role_path, "%s/%s", path, role_name(role)) < 0 ||
+            fmt(z->origin, sizeof z->origin, "%s%s %s %s", z->quorum.hosts, z->quorum.chroot, z->base_path,
+                z->role_path) < 0) {
+                snprintf(err, errlen, "FLINK_ZK_QUORUM and FLINK_ZK_CONFIG_PATH are too long together: expected shorter names");
+                return -ENAMETOOLONG;
+        }
         if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
                 log_warn("zk.cache_unavailable", LOG_STR("dir", dir), LOG_STR("error", strerror(errno)));
+        } else if (fmt(z->cache_file, sizeof z->cache_file, "%s/zk-config-%s.cache", dir, role_name(role)) < 0) {
+                snprintf(err, errlen, "FLINK_ZK_CACHE_DIR=%.64s... is too long: expected a path under %zu bytes", dir,
+                         sizeof z->cache_file - 32);
+                return -ENAMETOOLONG;
         } else {
-                snprintf(z->cache_file, sizeof z->cache_file, "%s/zk-config-%s.cache", dir, role_name(role));
                 z->have_good = zkcache_load(z->cache_file, z->origin, &z->good[0], &z->good[1], &z->good_saved_at) == 0;
         }
         return 0;
@@ -223,7 +230,8 @@ int zksource_start(struct zksource *z, struct loop *l, struct mailbox *mb, const
 
         z->ops = ops;
         z->data = data;
-        snprintf(connect, sizeof connect, "%s%s", z->quorum.hosts, z->quorum.chroot);
+        if ((rc = fmt(connect, sizeof connect, "%s%s", z->quorum.hosts, z->quorum.chroot)) < 0)
+                return rc;
         if ((rc = timer_open(&z->deadline, l, on_deadline)) < 0 || (rc = timer_open(&z->debounce, l, on_debounce)) < 0)
                 return rc;
         if (z->have_good && wait_ms > ZKSOURCE_CACHED_WAIT_MS)

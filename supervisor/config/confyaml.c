@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,10 +408,10 @@ static int emit_pair(struct buf *out, const char *key, const char *value)
              yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) && yaml_emitter_emit(&em, &ev) &&
              yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) &&
              yaml_emitter_emit(&em, &ev) &&
-             yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)key, -1, 1, 1,
+             yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)key, -1, 1, 1,
                                           confyaml_needs_quotes(key) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE) &&
              yaml_emitter_emit(&em, &ev) &&
-             yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value, -1, 1, 1,
+             yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)value, -1, 1, 1,
                                           confyaml_needs_quotes(value) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE) &&
              yaml_emitter_emit(&em, &ev) && yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
              yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&

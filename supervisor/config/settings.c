@@ -2,6 +2,7 @@
 #include "config/settings.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,22 @@ int settings_parse_long(const char *s, long min, long max, long *ret)
         return 0;
 }
 
+/* Appends to buf at *len; what does not fit is cut at the end (a message). */
+__attribute__((format(printf, 4, 5)))
+static void appendf(char *buf, size_t size, size_t *len, const char *format, ...)
+{
+        va_list ap;
+        int n;
+
+        if (*len >= size)
+                return;
+        va_start(ap, format);
+        n = vsnprintf(buf + *len, size - *len, format, ap);
+        va_end(ap);
+        if (n > 0)
+                *len += (size_t)n < size - *len ? (size_t)n : size - *len - 1;
+}
+
 static void describe_expected(const struct setting_row *row, char *buf, size_t size)
 {
         if (row->type == SETTING_STRING) {
@@ -97,9 +114,10 @@ static void describe_expected(const struct setting_row *row, char *buf, size_t s
                 snprintf(buf, size, "an integer from %ld to %ld (%s)", row->min, row->max, row->unit);
                 return;
         }
-        size_t len = (size_t)snprintf(buf, size, "one of");
-        for (size_t i = 0; row->choices[i] && len < size; i++)
-                len += (size_t)snprintf(buf + len, size - len, "%s %s", i ? "," : "", row->choices[i]);
+        size_t len = 0;
+        appendf(buf, size, &len, "one of");
+        for (size_t i = 0; row->choices[i]; i++)
+                appendf(buf, size, &len, "%s %s", i ? "," : "", row->choices[i]);
 }
 
 static int parse_row(const struct setting_row *row, const char *value, long *ret)
@@ -167,15 +185,11 @@ int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_
         return bad ? -EINVAL : 0;
 }
 
-void settings_describe(char *buf, size_t size)
+void settings_describe(FILE *out)
 {
-        size_t len = 0;
-
-        buf[0] = '\0';
-        for (size_t i = 0; i < N_ROWS && len < size; i++) {
+        for (size_t i = 0; i < N_ROWS; i++) {
                 char expected[200];
                 describe_expected(&setting_rows[i], expected, sizeof expected);
-                len += (size_t)snprintf(buf + len, size - len, "  %-26s default %-12s %s\n",
-                                        setting_rows[i].env, setting_rows[i].def, expected);
+                fprintf(out, "  %-26s default %-12s %s\n", setting_rows[i].env, setting_rows[i].def, expected);
         }
 }

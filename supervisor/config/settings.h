@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/log.h"
 #include "core/policy.h"
@@ -64,8 +65,8 @@ typedef void (*settings_report_fn)(const char *message, void *data);
 int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_data,
                   settings_report_fn report, void *report_data);
 
-/* Writes the table (variable, default, expected values) for --help. */
-void settings_describe(char *buf, size_t size);
+/* Prints the table (variable, default, expected values) for --help. */
+void settings_describe(FILE *out);
 
 /* Strict integer parsing: decimal digits only, optional leading '-', no
  * spaces, within [min, max]. Returns 0 or -EINVAL / -ERANGE. */

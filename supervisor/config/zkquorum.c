@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "config/settings.h"
 
 int zkquorum_check_path(const char *var, const char *path, char *err, size_t errlen)
@@ -41,7 +42,8 @@ int zkquorum_parse(const char *value, struct zkquorum *ret, char *err, size_t er
                 goto bad;
         memcpy(ret->hosts, value, hlen);
         ret->hosts[hlen] = '\0';
-        snprintf(ret->chroot, sizeof ret->chroot, "%s", slash ? slash : "");
+        if (fmt(ret->chroot, sizeof ret->chroot, "%s", slash ? slash : "") < 0)
+                goto bad;
         return 0;
 bad:
         snprintf(err, errlen, "invalid FLINK_ZK_QUORUM=\"%.64s\": expected host:port[,host:port...][/chroot]", value);
@@ -57,6 +59,6 @@ int zkquorum_parse_auth(const char *value, char *cred, size_t credlen, char *err
                 snprintf(err, errlen, "invalid FLINK_ZK_AUTH: expected digest:user:password or @/path/to/file holding that");
                 return -EINVAL;
         }
-        snprintf(cred, credlen, "%s", rest);
+        memcpy(cred, rest, strlen(rest) + 1);
         return 0;
 }

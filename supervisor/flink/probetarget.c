@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/fmt.h"
+
 static const char *get_or(const struct conf *c, const char *key, const char *def)
 {
         const char *v = conf_get(c, key);
@@ -28,10 +30,17 @@ static int bad_port(const struct conf *c, const char *key, char *err, size_t err
         return -EINVAL;
 }
 
+static int too_long(const char *what, const char *value, char *err, size_t errlen)
+{
+        snprintf(err, errlen, "%s \"%.64s...\" is too long for a probe URL: expected a shorter one", what, value);
+        return -ENAMETOOLONG;
+}
+
 static int base_url(const char *url_setting, const char *host, long port, char *out, size_t size, char *err, size_t errlen)
 {
         if (!url_setting) {
-                snprintf(out, size, "http://%s:%ld", host, port);
+                if (fmt(out, size, "http://%s:%ld", host, port) < 0)
+                        return too_long("the REST host", host, err, errlen);
                 return 0;
         }
         size_t len = strlen(url_setting);
@@ -42,8 +51,7 @@ static int base_url(const char *url_setting, const char *host, long port, char *
         }
         while (len > 0 && url_setting[len - 1] == '/')
                 len--;
-        snprintf(out, size, "%.*s", (int)len, url_setting);
-        return 0;
+        return fmt(out, size, "%.*s", (int)len, url_setting) < 0 ? too_long("SUPERVISOR_PROBE_URL", url_setting, err, errlen) : 0;
 }
 
 /* Where Flink's ZooKeeper HA publishes the leading REST endpoint, as seen
@@ -71,10 +79,14 @@ static void leadership(const struct conf *c, const char *zk_hosts, const char *z
                 root_len--;
         while (*cluster == '/')
                 cluster++;
-        snprintf(t->leader_path, sizeof t->leader_path, "%s%.*s%s%s/leader/rest_server/connection_info",
-                 root_len && root[0] != '/' ? "/" : "", (int)root_len, root, *cluster ? "/" : "", cluster);
-        snprintf(t->rest_address, sizeof t->rest_address, "//%s:%ld",
-                 get_or(c, "rest.address", get_or(c, "jobmanager.rpc.address", "localhost")), port);
+        if (fmt(t->leader_path, sizeof t->leader_path, "%s%.*s%s%s/leader/rest_server/connection_info",
+                root_len && root[0] != '/' ? "/" : "", (int)root_len, root, *cluster ? "/" : "", cluster) < 0 ||
+            fmt(t->rest_address, sizeof t->rest_address, "//%s:%ld",
+                get_or(c, "rest.address", get_or(c, "jobmanager.rpc.address", "localhost")), port) < 0) {
+                /* A leader we could not name is one we cannot recognise. */
+                t->leader_path[0] = t->rest_address[0] = '\0';
+                t->leadership_unknown = true;
+        }
 }
 
 int probe_targets(const struct conf *c, enum role role, const char *url_setting, const char *zk_hosts,
@@ -89,10 +101,11 @@ int probe_targets(const struct conf *c, enum role role, const char *url_setting,
                 port = first_port(get_or(c, "rest.port", "8081"));
                 if (port < 0 && !url_setting)
                         return bad_port(c, "rest.port", err, errlen);
-                snprintf(ret->resource_id, sizeof ret->resource_id, "%s", get_or(c, "taskmanager.resource-id", ""));
+                if (fmt(ret->resource_id, sizeof ret->resource_id, "%s", get_or(c, "taskmanager.resource-id", "")) < 0)
+                        return too_long("taskmanager.resource-id", get_or(c, "taskmanager.resource-id", ""), err, errlen);
                 r = base_url(url_setting, get_or(c, "jobmanager.rpc.address", "localhost"), port, base, sizeof base, err, errlen);
-                if (r == 0)
-                        snprintf(ret->url, sizeof ret->url, "%s/taskmanagers", base);
+                if (r == 0 && fmt(ret->url, sizeof ret->url, "%s/taskmanagers", base) < 0)
+                        r = too_long("the REST URL", base, err, errlen);
                 return r;
         }
         if (role == ROLE_HISTORY_SERVER)
@@ -107,7 +120,8 @@ int probe_targets(const struct conf *c, enum role role, const char *url_setting,
                 return bad_port(c, "rest.port", err, errlen);
         if ((r = base_url(url_setting, "127.0.0.1", port, base, sizeof base, err, errlen)) < 0)
                 return r;
-        snprintf(ret->url, sizeof ret->url, "%s/config", base);
+        if (fmt(ret->url, sizeof ret->url, "%s/config", base) < 0)
+                return too_long("the REST URL", base, err, errlen);
         if (role != ROLE_HISTORY_SERVER)
                 leadership(c, zk_hosts, zk_chroot, first_port(get_or(c, "rest.port", "8081")), ret);
         return 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ int health_port(const char *setting, char *const *envp, const char *hostname, ui
 static enum MHD_Result respond(const struct mhd_api *mhd, struct MHD_Connection *conn, unsigned status,
                                const char *type, const char *body, size_t len)
 {
-        struct MHD_Response *r = mhd->create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        struct MHD_Response *r = mhd->create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
         enum MHD_Result ret;
 
         if (!r)

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "base/log.h"
 #include "core/backoff.h"
 
@@ -291,10 +292,11 @@ int marathon_open(struct marathon *m, struct loop *l, struct http *http, const s
         *m = (struct marathon){ .http = http, .loop = l, .want = cfg->want, .timer = { .src = { .fd = -1 } } };
         while (len > 0 && cfg->url[len - 1] == '/')
                 len--;
-        snprintf(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id);
-        snprintf(m->ca_file, sizeof m->ca_file, "%s", cfg->ca_file ? cfg->ca_file : "");
-        snprintf(m->credentials_file, sizeof m->credentials_file, "%s", cfg->credentials_file ? cfg->credentials_file : "");
-        snprintf(m->token_file, sizeof m->token_file, "%s", cfg->token_file ? cfg->token_file : "");
+        if (fmt(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id) < 0 ||
+            fmt(m->ca_file, sizeof m->ca_file, "%s", cfg->ca_file ? cfg->ca_file : "") < 0 ||
+            fmt(m->credentials_file, sizeof m->credentials_file, "%s", cfg->credentials_file ? cfg->credentials_file : "") < 0 ||
+            fmt(m->token_file, sizeof m->token_file, "%s", cfg->token_file ? cfg->token_file : "") < 0)
+                return -ENAMETOOLONG;
         if (getrandom(&m->rng, sizeof m->rng, GRND_NONBLOCK) != sizeof m->rng)
                 m->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
         load_auth(m);

@@ -2,11 +2,13 @@
 #include "integrations/zk.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zookeeper/zookeeper.h>
 
+#include "base/fmt.h"
 #include "base/log.h"
 
 enum zk_msg_kind { ZK_MSG_SESSION, ZK_MSG_NODE, ZK_MSG_DATA, ZK_MSG_EXISTS, ZK_MSG_GOT };
@@ -77,7 +79,7 @@ static void on_watch(zhandle_t *zh, int type, int state, const char *path, void 
 
 static void on_data(int rc, const char *value, int len, const struct Stat *stat, const void *data)
 {
-        struct zk_req *req = (struct zk_req *)data;
+        struct zk_req *req = (struct zk_req *)(uintptr_t)data;
         struct zk_msg *msg = msg_new(req->zk, req->got ? ZK_MSG_GOT : ZK_MSG_DATA);
 
         if (msg) {
@@ -105,7 +107,7 @@ static void on_data(int rc, const char *value, int len, const struct Stat *stat,
 
 static void on_exists(int rc, const struct Stat *stat, const void *data)
 {
-        struct zk_req *req = (struct zk_req *)data;
+        struct zk_req *req = (struct zk_req *)(uintptr_t)data;
         struct zk_msg *msg = msg_new(req->zk, ZK_MSG_EXISTS);
 
         (void)stat;
@@ -267,10 +269,11 @@ int zk_open(struct zk *zk, struct mailbox *mb, const char *connect, const char *
         zk->ops = ops;
         zk->data = data;
         zk->session_ms = session_ms;
-        snprintf(zk->connect, sizeof zk->connect, "%s", connect);
-        snprintf(zk->paths[0], sizeof zk->paths[0], "%s", base_path);
-        snprintf(zk->paths[1], sizeof zk->paths[1], "%s", role_path);
-        snprintf(zk->auth, sizeof zk->auth, "%s", auth ? auth : "");
+        if (fmt(zk->connect, sizeof zk->connect, "%s", connect) < 0 ||
+            fmt(zk->paths[0], sizeof zk->paths[0], "%s", base_path) < 0 ||
+            fmt(zk->paths[1], sizeof zk->paths[1], "%s", role_path) < 0 ||
+            fmt(zk->auth, sizeof zk->auth, "%s", auth ? auth : "") < 0)
+                return -ENAMETOOLONG;
         for (int i = 0; i < 2; i++)
                 zk->docs[i].version = -1;
         /* The library's own log would go to stderr unformatted, and may

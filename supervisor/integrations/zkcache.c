@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "config/confyaml.h"
 
 static int write_doc(FILE *f, const struct zk_doc *d)
@@ -28,7 +29,8 @@ int zkcache_save(const char *file, const char *origin, const struct zk_doc *base
         FILE *f;
         int r;
 
-        snprintf(tmp, sizeof tmp, "%s.new", file);
+        if (fmt(tmp, sizeof tmp, "%s.new", file) < 0)
+                return -ENAMETOOLONG;
         f = fopen(tmp, "we");
         if (!f)
                 return -errno;

@@ -200,9 +200,14 @@ static int status(const char *file)
         /* Listed first, before this function opens anything itself. */
         if (!d)
                 return 1;
-        while ((e = readdir(d)))
-                if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len < sizeof fds - 16)
-                        len += (size_t)snprintf(fds + len, sizeof fds - len, " %s", e->d_name);
+        while ((e = readdir(d))) {
+                size_t n = strlen(e->d_name);
+                if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len + n + 2 < sizeof fds) {
+                        fds[len++] = ' ';
+                        memcpy(fds + len, e->d_name, n + 1);
+                        len += n;
+                }
+        }
         closedir(d);
         in = fopen("/proc/self/status", "r");
         out = fopen(file, "w");

@@ -1,0 +1,11 @@
+/* fmt: snprintf for paths, URLs, ids and names, where a cut-off result is
+ * a different thing, not a shorter one. Messages may still be truncated
+ * with plain snprintf; these may not. */
+#pragma once
+
+#include <stddef.h>
+
+/* Formats into buf; returns 0, or -ENAMETOOLONG when it did not fit (buf
+ * then holds a truncated string that must not be used). */
+__attribute__((format(printf, 3, 4), warn_unused_result))
+int fmt(char *buf, size_t size, const char *format, ...);
