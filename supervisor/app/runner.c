@@ -14,6 +14,7 @@
 #include "config/flinkconf.h"
 #include "flink/flinkhome.h"
 #include "integrations/health.h"
+#include "base/secret.h"
 #include "flink/launch.h"
 #include "base/log.h"
 #include "integrations/probe.h"
@@ -406,28 +407,9 @@ static void on_deadline(struct timer *t)
 
 static int read_auth(struct runner *r, char *err, size_t errlen)
 {
-        const char *value = r->set->zk_auth;
-        char buf[512];
-
-        if (!value)
+        if (!r->set->zk_auth)
                 return 0;
-        if (value[0] == '@') {
-                FILE *f = fopen(value + 1, "re");
-                size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-                if (f)
-                        fclose(f);
-                if (!f) {
-                        snprintf(err, errlen, "FLINK_ZK_AUTH file %.200s: %s: expected a readable file", value + 1,
-                                 strerror(errno));
-                        return -EINVAL;
-                }
-                buf[n] = '\0';
-                buf[strcspn(buf, "\r\n")] = '\0';
-                value = buf;
-        }
-        int rc = zkquorum_parse_auth(value, r->auth, sizeof r->auth, err, errlen);
-        memset(buf, 0, sizeof buf);
-        return rc;
+        return zkquorum_load_auth(r->set->zk_auth, r->auth, sizeof r->auth, err, errlen);
 }
 
 /* Everything about ZooKeeper that can be wrong is found before start. */
@@ -607,7 +589,7 @@ out:
                 zkcache_doc_free(&r->good[i]);
                 zkcache_doc_free(&r->next[i]);
         }
-        memset(r->auth, 0, sizeof r->auth);
+        secret_wipe(r->auth, sizeof r->auth);
         conf_free(&r->running);
         launch_free(&r->plan);
         flinkhome_close(&r->fh);
