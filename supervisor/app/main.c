@@ -129,24 +129,30 @@ static int supervise_command(const struct settings *set, char *const *cmd)
 {
         struct sup sup;
         uint16_t port;
+        char **envp;
         int r;
 
         if ((r = pick_health_port(set, &port)) != 0)
                 return r;
+        envp = settings_child_env(environ, NULL);
         r = sup_init(&sup, set);
+        if (r >= 0 && !envp)
+                r = -ENOMEM;
         if (r >= 0)
-                r = sup_add_child(&sup, "main", cmd, NULL, NULL);
+                r = sup_add_child(&sup, "main", cmd, envp, NULL);
         if (r >= 0) {
                 sup_serve_health(&sup, port, NULL, NULL);
                 sup_register(&sup);
         }
         if (r < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
-                sup_close(&sup);
-                return EXIT_SUPERVISOR_FAILED;
+                r = EXIT_SUPERVISOR_FAILED;
+                goto out;
         }
         r = sup_run(&sup, true);
+out:
         sup_close(&sup);
+        free(envp);
         return r;
 }
 
