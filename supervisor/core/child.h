@@ -9,6 +9,7 @@
  * argv and envp are borrowed and must outlive it. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,11 +25,13 @@ enum {
         CHILD_EXIT_NOT_FOUND = 127,      /* the command does not exist */
 };
 
-/* Who a child runs as, resolved before fork (no name lookups after it). */
+/* Who a child runs as, resolved before fork (no name lookups after it).
+ * As many groups as the kernel allows: a user in more must not run with
+ * only some of them. */
 struct child_creds {
         uid_t uid;
         gid_t gid;
-        gid_t groups[64];
+        gid_t groups[NGROUPS_MAX];
         int n_groups;
 };
 
