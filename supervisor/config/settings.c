@@ -42,7 +42,7 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_LOG_LEVEL", SETTING_CHOICE, 0, 0, level_choices, "info", NULL, AT(log_level) },
         { "SUPERVISOR_LOG_FORMAT", SETTING_CHOICE, 0, 0, format_choices, "text", NULL, AT(log_format) },
         { "SUPERVISOR_USER", SETTING_STRING, 0, 0, NULL, "flink", "the user that runs Flink when started as root", AT(user) },
-        { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.<pid>", "where the rendered Flink configuration goes", AT(conf_dir) },
+        { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.XXXXXX", "where the rendered Flink configuration goes", AT(conf_dir) },
         { "SUPERVISOR_HEALTH_PORT", SETTING_STRING, 0, 0, NULL, "8558", "0 (off) to 65535; else PORT_HEALTH, else 8558", AT(health_port) },
         { "FLINK_ZK_QUORUM", SETTING_STRING, 0, 0, NULL, "(none)", "host:port[,host:port...][/chroot]: config from ZooKeeper", AT(zk_quorum) },
         { "FLINK_ZK_CONFIG_PATH", SETTING_STRING, 0, 0, NULL, "/flink/config", "the znode of the config document", AT(zk_path) },
