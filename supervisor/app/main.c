@@ -135,24 +135,30 @@ static int supervise_command(const struct settings *set, char *const *cmd, const
 {
         struct service svc;
         uint16_t port;
+        char **envp;
         int r;
 
         if ((r = pick_health_port(set, &port)) != 0)
                 return r;
+        envp = settings_child_env(environ, NULL);
         r = service_open(&svc, set, fds);
+        if (r >= 0 && !envp)
+                r = -ENOMEM;
         if (r >= 0)
-                r = sup_add_child(svc.sup, "main", cmd, NULL, NULL);
+                r = sup_add_child(svc.sup, "main", cmd, envp, NULL);
         if (r >= 0) {
                 service_serve_health(&svc, port, NULL, NULL);
                 service_register(&svc);
         }
         if (r < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-r)));
-                service_close(&svc);
-                return EXIT_SUPERVISOR_FAILED;
+                r = EXIT_SUPERVISOR_FAILED;
+                goto out;
         }
         r = sup_run(svc.sup, true);
+out:
         service_close(&svc);
+        free(envp);
         return r;
 }
 

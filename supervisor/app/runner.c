@@ -123,8 +123,7 @@ static int apply(struct runner *r, const struct conf *c)
         struct probe_targets t;
         char err[768];
 
-        if (flinkhome_write_conf_dir(&r->fh, r->dir, c, r->have_creds ? r->creds.uid : (uid_t)-1,
-                                     r->have_creds ? r->creds.gid : (gid_t)-1, err, sizeof err) < 0) {
+        if (flinkhome_write_conf_dir(&r->fh, c, err, sizeof err) < 0) {
                 log_error("config.write_failed", LOG_STR("error", err));
                 return -EIO;
         }
@@ -319,7 +318,7 @@ static int prepare(struct runner *r, char *err, size_t errlen)
         if (rc < 0)
                 return rc;
         r->have_creds = rc == 1;
-        return 0;
+        return flinkhome_check_conf_dir(r->set->conf_dir, err, errlen);
 }
 
 static int start_runtime(struct runner *r, char *err, size_t errlen)
@@ -331,11 +330,15 @@ static int start_runtime(struct runner *r, char *err, size_t errlen)
                 return rc;
         if (!r->have_creds && geteuid() == 0)
                 log_warn("user.root", LOG_STR("message", "no user \"flink\": Flink runs as root; set SUPERVISOR_USER"));
+        if ((rc = flinkhome_open_conf_dir(&r->fh, r->set->conf_dir, r->have_creds ? r->creds.gid : (gid_t)-1, err,
+                                          errlen)) < 0)
+                return rc;
         r->own_dir = !r->set->conf_dir;
-        snprintf(r->dir, sizeof r->dir, "%s", r->set->conf_dir ? r->set->conf_dir : "");
-        if (!r->set->conf_dir)
-                snprintf(r->dir, sizeof r->dir, "/tmp/flink-conf.%d", (int)getpid());
-        return launch_plan(&r->plan, r->role, &r->fh, r->cli->role_args, r->cli->n_role_args, environ, r->dir);
+        snprintf(r->dir, sizeof r->dir, "%s", r->fh.conf_dir);
+        rc = launch_plan(&r->plan, r->role, &r->fh, r->cli->role_args, r->cli->n_role_args, environ, r->dir);
+        if (rc < 0)
+                snprintf(err, errlen, "cannot plan the children of %s: %s", role_name(r->role), strerror(-rc));
+        return rc;
 }
 
 /* Without ZooKeeper the children start at once; with it they wait for

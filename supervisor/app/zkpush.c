@@ -11,6 +11,7 @@
 
 #include "base/exitcode.h"
 #include "base/fmt.h"
+#include "base/secret.h"
 #include "config/conf.h"
 #include "config/confyaml.h"
 #include "config/zkquorum.h"
@@ -107,28 +108,9 @@ int zkpush_run(const struct settings *set, const char *file)
         }
         if (zkquorum_parse(set->zk_quorum, &q, err, sizeof err) < 0 ||
             zkquorum_check_path("FLINK_ZK_CONFIG_PATH", path, err, sizeof err) < 0 ||
-            (set->zk_auth && set->zk_auth[0] != '@' && zkquorum_parse_auth(set->zk_auth, cred, sizeof cred, err, sizeof err) < 0)) {
+            (set->zk_auth && zkquorum_load_auth(set->zk_auth, cred, sizeof cred, err, sizeof err) < 0)) {
                 fprintf(stderr, "flink-supervisor: %s\n", err);
                 return 2;
-        }
-        if (set->zk_auth && set->zk_auth[0] == '@') {
-                FILE *f = fopen(set->zk_auth + 1, "re");
-                char buf[512] = "";
-                if (!f || !fgets(buf, sizeof buf, f)) {
-                        fprintf(stderr, "flink-supervisor: FLINK_ZK_AUTH file %.200s cannot be read: expected a readable file\n",
-                                set->zk_auth + 1);
-                        if (f)
-                                fclose(f);
-                        return 2;
-                }
-                fclose(f);
-                buf[strcspn(buf, "\r\n")] = '\0';
-                r = zkquorum_parse_auth(buf, cred, sizeof cred, err, sizeof err);
-                memset(buf, 0, sizeof buf);
-                if (r < 0) {
-                        fprintf(stderr, "flink-supervisor: %s\n", err);
-                        return 2;
-                }
         }
         if ((r = read_doc(file, &doc, &len)) < 0) {
                 fprintf(stderr, "flink-supervisor: cannot read %.200s: %s\n", file, strerror(-r));
@@ -170,7 +152,7 @@ int zkpush_run(const struct settings *set, const char *file)
 out:
         if (zh)
                 zookeeper_close(zh);
-        memset(cred, 0, sizeof cred);
+        secret_wipe(cred, sizeof cred);
         free(doc);
         return code;
 }

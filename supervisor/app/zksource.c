@@ -9,6 +9,7 @@
 #include "base/exitcode.h"
 #include "base/fmt.h"
 #include "base/log.h"
+#include "base/secret.h"
 #include "integrations/zkcache.h"
 
 /* Changes arriving within this much of each other are applied once. */
@@ -162,28 +163,9 @@ static void on_deadline(struct timer *t)
 
 static int read_auth(struct zksource *z, char *err, size_t errlen)
 {
-        const char *value = z->set->zk_auth;
-        char buf[512];
-
-        if (!value)
+        if (!z->set->zk_auth)
                 return 0;
-        if (value[0] == '@') {
-                FILE *f = fopen(value + 1, "re");
-                size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-                if (f)
-                        fclose(f);
-                if (!f) {
-                        snprintf(err, errlen, "FLINK_ZK_AUTH file %.200s: %s: expected a readable file", value + 1,
-                                 strerror(errno));
-                        return -EINVAL;
-                }
-                buf[n] = '\0';
-                buf[strcspn(buf, "\r\n")] = '\0';
-                value = buf;
-        }
-        int rc = zkquorum_parse_auth(value, z->auth, sizeof z->auth, err, errlen);
-        memset(buf, 0, sizeof buf);
-        return rc;
+        return zkquorum_load_auth(z->set->zk_auth, z->auth, sizeof z->auth, err, errlen);
 }
 
 int zksource_prepare(struct zksource *z, const struct settings *set, enum role role, bool report_only, char *err,
@@ -251,5 +233,5 @@ void zksource_close(struct zksource *z, struct loop *l)
                 zkcache_doc_free(&z->good[i]);
                 zkcache_doc_free(&z->next[i]);
         }
-        memset(z->auth, 0, sizeof z->auth);
+        secret_wipe(z->auth, sizeof z->auth);
 }

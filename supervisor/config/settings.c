@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct setting_row {
         const char *def;
         const char *unit;
         size_t offset;
+        bool secret;                /* kept from the children's environment */
 };
 
 static const char *const restart_choices[] = { "always", "on-failure", "never", NULL };
@@ -26,7 +28,9 @@ static const char *const format_choices[] = { "text", "json", NULL };
 static const char *const on_change_choices[] = { "restart", "ignore", NULL };
 static const char *const protocol_choices[] = { "HTTP", "MESOS_HTTP", NULL };
 
-#define AT(field) offsetof(struct settings, field)
+#define AT(field) offsetof(struct settings, field), false
+/* A secret's row: its variable is kept from the children's environment. */
+#define SECRET_AT(field) offsetof(struct settings, field), true
 
 static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_RESTART", SETTING_CHOICE, 0, 0, restart_choices, "on-failure", NULL, AT(restart) },
@@ -39,11 +43,11 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_LOG_LEVEL", SETTING_CHOICE, 0, 0, level_choices, "info", NULL, AT(log_level) },
         { "SUPERVISOR_LOG_FORMAT", SETTING_CHOICE, 0, 0, format_choices, "text", NULL, AT(log_format) },
         { "SUPERVISOR_USER", SETTING_STRING, 0, 0, NULL, "flink", "the user that runs Flink when started as root", AT(user) },
-        { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.<pid>", "where the rendered Flink configuration goes", AT(conf_dir) },
+        { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.XXXXXX", "where the rendered Flink configuration goes", AT(conf_dir) },
         { "SUPERVISOR_HEALTH_PORT", SETTING_STRING, 0, 0, NULL, "8558", "0 (off) to 65535; else PORT_HEALTH, else 8558", AT(health_port) },
         { "FLINK_ZK_QUORUM", SETTING_STRING, 0, 0, NULL, "(none)", "host:port[,host:port...][/chroot]: config from ZooKeeper", AT(zk_quorum) },
         { "FLINK_ZK_CONFIG_PATH", SETTING_STRING, 0, 0, NULL, "/flink/config", "the znode of the config document", AT(zk_path) },
-        { "FLINK_ZK_AUTH", SETTING_STRING, 0, 0, NULL, "(none)", "digest:user:password or @/path/to/file", AT(zk_auth) },
+        { "FLINK_ZK_AUTH", SETTING_STRING, 0, 0, NULL, "(none)", "digest:user:password or @/path/to/file", SECRET_AT(zk_auth) },
         { "FLINK_ZK_CACHE_DIR", SETTING_STRING, 0, 0, NULL, "/var/cache/flink-supervisor", "where the last good documents are kept", AT(zk_cache_dir) },
         { "FLINK_ZK_ON_CHANGE", SETTING_CHOICE, 0, 0, on_change_choices, "restart", NULL, AT(zk_on_change) },
         { "FLINK_ZK_TIMEOUT", SETTING_INT, 1, 3600, NULL, "30", "seconds", AT(zk_timeout_s) },
@@ -54,8 +58,8 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_PROBE_URL", SETTING_STRING, 0, 0, NULL, "(from the config)", "http(s)://host:port of the Flink REST to ask", AT(probe_url) },
         { "MARATHON_URL", SETTING_STRING, 0, 0, NULL, "(none)", "http(s)://host:port of Marathon: registers checks on MARATHON_APP_ID", AT(marathon_url) },
         { "MARATHON_APP_ID", SETTING_STRING, 0, 0, NULL, "(set by Marathon)", "the app to register on, e.g. /flink/jobmanager", AT(marathon_app_id) },
-        { "MARATHON_CREDENTIALS_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding user:password (basic auth)", AT(marathon_credentials_file) },
-        { "MARATHON_TOKEN_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding a DC/OS service token", AT(marathon_token_file) },
+        { "MARATHON_CREDENTIALS_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding user:password (basic auth)", SECRET_AT(marathon_credentials_file) },
+        { "MARATHON_TOKEN_FILE", SETTING_STRING, 0, 0, NULL, "(none)", "a file holding a DC/OS service token", SECRET_AT(marathon_token_file) },
         { "MARATHON_CA_FILE", SETTING_STRING, 0, 0, NULL, "(system CAs)", "PEM bundle to verify Marathon's https", AT(marathon_ca_file) },
         { "SUPERVISOR_CHECK_PROTOCOL", SETTING_CHOICE, 0, 0, protocol_choices, "HTTP", NULL, AT(check_protocol) },
         { "SUPERVISOR_CHECK_GRACE", SETTING_INT, 0, 86400, NULL, "300", "seconds", AT(check_grace_s) },
@@ -192,4 +196,36 @@ void settings_describe(FILE *out)
                 describe_expected(&setting_rows[i], expected, sizeof expected);
                 fprintf(out, "  %-26s default %-12s %s\n", setting_rows[i].env, setting_rows[i].def, expected);
         }
+}
+
+/* Whether the entries "NAME=value" a and b (or b just "NAME") set one NAME. */
+static bool env_same_name(const char *a, const char *b)
+{
+        size_t len = strcspn(b, "=");
+        return strncmp(a, b, len) == 0 && a[len] == '=';
+}
+
+static bool env_secret(const char *entry)
+{
+        for (size_t i = 0; i < N_ROWS; i++)
+                if (setting_rows[i].secret && env_same_name(entry, setting_rows[i].env))
+                        return true;
+        return false;
+}
+
+char **settings_child_env(char *const *envp, char *set)
+{
+        size_t n = 0, k = 0;
+        char **out;
+
+        while (envp[n])
+                n++;
+        out = calloc(n + 2, sizeof *out);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!env_secret(envp[i]) && !(set && env_same_name(envp[i], set)))
+                        out[k++] = envp[i];
+        out[k] = set;
+        return out;
 }

@@ -68,6 +68,12 @@ int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_
 /* Prints the table (variable, default, expected values) for --help. */
 void settings_describe(FILE *out);
 
+/* The environment children get: envp without the secret settings
+ * (FLINK_ZK_AUTH, MARATHON_CREDENTIALS_FILE, MARATHON_TOKEN_FILE), and
+ * with set ("NAME=value"; NULL: none) in place of any NAME. A new array
+ * (the caller frees it) of envp's strings and set; NULL without memory. */
+char **settings_child_env(char *const *envp, char *set);
+
 /* Strict integer parsing: decimal digits only, optional leading '-', no
  * spaces, within [min, max]. Returns 0 or -EINVAL / -ERANGE. */
 int settings_parse_long(const char *s, long min, long max, long *ret);

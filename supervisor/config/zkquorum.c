@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/fmt.h"
+#include "base/secret.h"
 #include "config/settings.h"
 
 int zkquorum_check_path(const char *var, const char *path, char *err, size_t errlen)
@@ -61,4 +62,22 @@ int zkquorum_parse_auth(const char *value, char *cred, size_t credlen, char *err
         }
         memcpy(cred, rest, strlen(rest) + 1);
         return 0;
+}
+
+int zkquorum_load_auth(const char *value, char *cred, size_t credlen, char *err, size_t errlen)
+{
+        char buf[512];
+        int r;
+
+        if (value[0] != '@')
+                return zkquorum_parse_auth(value, cred, credlen, err, errlen);
+        r = secret_read_file(value + 1, buf, sizeof buf);
+        if (r < 0) {
+                snprintf(err, errlen, "FLINK_ZK_AUTH file %.200s: %s: expected a readable file holding digest:user:password",
+                         value + 1, secret_strerror(r));
+                return -EINVAL;
+        }
+        r = zkquorum_parse_auth(buf, cred, credlen, err, errlen);
+        secret_wipe(buf, sizeof buf);
+        return r;
 }

@@ -1,5 +1,6 @@
 /* zkquorum: FLINK_ZK_QUORUM, FLINK_ZK_CONFIG_PATH and FLINK_ZK_AUTH values.
- * Pure: validation and splitting only. */
+ * Pure: validation and splitting only, but for zkquorum_load_auth, which
+ * reads the file an "@/path" value names. */
 #pragma once
 
 #include <stddef.h>
@@ -31,3 +32,7 @@ static inline int zkquorum_session_ms(long timeout_s)
 {
         return timeout_s > 10 ? 10000 : (int)(timeout_s * 1000);
 }
+/* FLINK_ZK_AUTH's value, or with "@/path" the first line of that file, as
+ * zkquorum_parse_auth takes it. Returns 0, or -EINVAL with one line in err
+ * naming the file when it cannot be read; what was read is wiped. */
+int zkquorum_load_auth(const char *value, char *cred, size_t credlen, char *err, size_t errlen);

@@ -4,6 +4,7 @@
  * never both); argv and envp are borrowed and must outlive it. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,11 +19,13 @@
 /* A supervisor runs at most this many children: Flink's local mode has two. */
 #define CHILD_MAX 2
 
-/* Who a child runs as, resolved before fork (no name lookups after it). */
+/* Who a child runs as, resolved before fork (no name lookups after it).
+ * As many groups as the kernel allows: a user in more must not run with
+ * only some of them. */
 struct child_creds {
         uid_t uid;
         gid_t gid;
-        gid_t groups[64];
+        gid_t groups[NGROUPS_MAX];
         int n_groups;
 };
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,14 @@ int flinkhome_open(struct flinkhome *fh, const char *home, char *err, size_t err
         int r;
 
         memset(fh, 0, sizeof *fh);
+        fh->conf_dir_fd = -1;
+        fh->conf_gid = (gid_t)-1;
+        if (strlen(home) >= sizeof fh->home) {
+                /* Cut, it would name another directory, maybe another distribution. */
+                snprintf(err, errlen, "invalid FLINK_HOME=\"%.64s...\": expected a path of at most %zu bytes", home,
+                         sizeof fh->home - 1);
+                return -ENAMETOOLONG;
+        }
         snprintf(fh->home, sizeof fh->home, "%s", home);
         if ((r = find_version(fh, err, errlen)) < 0)
                 return r;
@@ -121,6 +130,9 @@ void flinkhome_close(struct flinkhome *fh)
 {
         free(fh->conf_text);
         fh->conf_text = NULL;
+        if (fh->conf_dir_fd >= 0)
+                close(fh->conf_dir_fd);
+        fh->conf_dir_fd = -1;
 }
 
 bool flinkhome_uses_config_yaml(const struct flinkhome *fh)
@@ -128,9 +140,9 @@ bool flinkhome_uses_config_yaml(const struct flinkhome *fh)
         return fh->major > 1 || (fh->major == 1 && fh->minor >= 19);
 }
 
-static int link_conf_files(const struct flinkhome *fh, const char *dir)
+static int link_conf_files(const struct flinkhome *fh)
 {
-        char src_dir[1100], src[2200], dst[2200];
+        char src_dir[1100], src[2200];
         struct dirent *e;
         DIR *d;
 
@@ -143,9 +155,8 @@ static int link_conf_files(const struct flinkhome *fh, const char *dir)
                     strcmp(e->d_name, "flink-conf.yaml") == 0)
                         continue;
                 snprintf(src, sizeof src, "%s/%s", src_dir, e->d_name);
-                snprintf(dst, sizeof dst, "%s/%s", dir, e->d_name);
-                unlink(dst);
-                if (symlink(src, dst) < 0) {
+                unlinkat(fh->conf_dir_fd, e->d_name, 0);
+                if (symlinkat(src, fh->conf_dir_fd, e->d_name) < 0) {
                         int r = -errno;
                         closedir(d);
                         return r;
@@ -155,28 +166,128 @@ static int link_conf_files(const struct flinkhome *fh, const char *dir)
         return 0;
 }
 
-int flinkhome_write_conf_dir(const struct flinkhome *fh, const char *dir, const struct conf *c,
-                             uid_t uid, gid_t gid, char *err, size_t errlen)
+/* fd, the directory dir, must be ours and writable by us only: the JVM's
+ * user could otherwise plant links there for us to write through. */
+static int check_dir(int fd, const char *dir, char *err, size_t errlen)
 {
-        const char *name = flinkhome_uses_config_yaml(fh) ? "config.yaml" : "flink-conf.yaml";
-        char tmp[1200], path[1200];
-        char *text = NULL;
-        size_t len;
+        struct stat st;
+        char wrong[64];
+
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                snprintf(err, errlen, "cannot inspect the config directory %s: %s", dir, strerror(-r));
+                return r;
+        }
+        if (st.st_uid != geteuid())
+                snprintf(wrong, sizeof wrong, "owned by uid %d", (int)st.st_uid);
+        else if (st.st_mode & (S_IWGRP | S_IWOTH))
+                snprintf(wrong, sizeof wrong, "writable by group or others (mode %04o)", (unsigned)(st.st_mode & 07777));
+        else
+                return 0;
+        snprintf(err, errlen, "SUPERVISOR_CONF_DIR=%.400s is %s: expected a directory owned by uid %d and writable by it only",
+                 dir, wrong, (int)geteuid());
+        return -EPERM;
+}
+
+int flinkhome_check_conf_dir(const char *dir, char *err, size_t errlen)
+{
+        int fd, r;
+
+        if (!dir)
+                return 0;
+        if (strlen(dir) >= sizeof ((struct flinkhome *)0)->conf_dir) {
+                snprintf(err, errlen, "invalid SUPERVISOR_CONF_DIR=\"%.64s...\": expected a path of at most %zu bytes", dir,
+                         sizeof ((struct flinkhome *)0)->conf_dir - 1);
+                return -ENAMETOOLONG;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return 0;
+        if (fd < 0) {
+                r = -errno;
+                snprintf(err, errlen, "SUPERVISOR_CONF_DIR=%.400s: %s: expected a directory owned by uid %d and writable by it only",
+                         dir, strerror(-r), (int)geteuid());
+                return r;
+        }
+        r = check_dir(fd, dir, err, errlen);
+        close(fd);
+        return r;
+}
+
+int flinkhome_open_conf_dir(struct flinkhome *fh, const char *dir, gid_t gid, char *err, size_t errlen)
+{
+        bool made = false;
         int fd = -1, r;
 
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-                r = -errno;
-                snprintf(err, errlen, "cannot create the config directory %s: %s", dir, strerror(-r));
+        if ((r = flinkhome_check_conf_dir(dir, err, errlen)) < 0)
                 return r;
-        }
-        if (uid != (uid_t)-1 && chown(dir, uid, gid) < 0) {
+        /* The default's name is not predictable: nobody can have made it first. */
+        snprintf(fh->conf_dir, sizeof fh->conf_dir, "%s", dir ? dir : "/tmp/flink-conf.XXXXXX");
+        if (!dir)
+                made = mkdtemp(fh->conf_dir) != NULL;
+        else
+                made = mkdir(dir, 0750) == 0;
+        if (!made && (!dir || errno != EEXIST)) {
                 r = -errno;
-                snprintf(err, errlen, "cannot give %s to uid %d: %s", dir, (int)uid, strerror(-r));
-                return r;
+                snprintf(err, errlen, "cannot create the config directory %s: %s", fh->conf_dir, strerror(-r));
+                goto out;
         }
-        r = link_conf_files(fh, dir);
+        fd = open(fh->conf_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(err, errlen, "cannot open the config directory %s: %s", fh->conf_dir, strerror(-r));
+                goto out;
+        }
+        /* Checked again on what was opened: the path may have changed since. */
+        if ((r = check_dir(fd, fh->conf_dir, err, errlen)) < 0)
+                goto out;
+        if (fchmod(fd, 0750) < 0 || (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)) {
+                r = -errno;
+                snprintf(err, errlen, "cannot give the config directory %s to gid %d: %s", fh->conf_dir, (int)gid,
+                         strerror(-r));
+                goto out;
+        }
+        fh->conf_dir_fd = fd;
+        fh->conf_gid = gid;
+        fd = -1;
+out:
+        if (fd >= 0)
+                close(fd);
+        if (r < 0 && made)
+                rmdir(fh->conf_dir);
+        if (r < 0)
+                fh->conf_dir[0] = '\0';
+        return r;
+}
+
+/* All of buf, or -errno; -EIO when write makes no progress. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO;
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int flinkhome_write_conf_dir(const struct flinkhome *fh, const struct conf *c, char *err, size_t errlen)
+{
+        const char *name = flinkhome_uses_config_yaml(fh) ? "config.yaml" : "flink-conf.yaml";
+        int dfd = fh->conf_dir_fd, fd = -1, r;
+        char tmp[64];
+        char *text = NULL;
+        size_t len;
+
+        r = link_conf_files(fh);
         if (r < 0) {
-                snprintf(err, errlen, "cannot link %s/conf into %s: %s", fh->home, dir, strerror(-r));
+                snprintf(err, errlen, "cannot link %s/conf into %s: %s", fh->home, fh->conf_dir, strerror(-r));
                 return r;
         }
         r = confyaml_render(c, flinkhome_uses_config_yaml(fh) ? 0 : CONFYAML_LEGACY, &text, &len);
@@ -184,24 +295,32 @@ int flinkhome_write_conf_dir(const struct flinkhome *fh, const char *dir, const 
                 snprintf(err, errlen, "cannot render the configuration: %s", strerror(-r));
                 return r;
         }
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        snprintf(tmp, sizeof tmp, "%s/.%s.new", dir, name);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
-            (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)) {
+        snprintf(tmp, sizeof tmp, ".%s.new", name);
+        /* Nobody else writes here: a leftover is ours, from a write that failed. */
+        if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
                 r = -errno;
-                snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
+                snprintf(err, errlen, "cannot remove %s/%s: %s", fh->conf_dir, tmp, strerror(-r));
                 goto out;
         }
-        if (rename(tmp, path) < 0) {
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        r = fd < 0 ? -errno : write_all(fd, text, len);
+        /* The JVM reads it through its group; a umask must not take that away. */
+        if (r == 0 && (fchmod(fd, 0640) < 0 || (fh->conf_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, fh->conf_gid) < 0) ||
+                       fsync(fd) < 0))
                 r = -errno;
-                snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
+        if (r < 0) {
+                snprintf(err, errlen, "cannot write %s/%s: %s", fh->conf_dir, tmp, strerror(-r));
+                goto out;
+        }
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                r = -errno;
+                snprintf(err, errlen, "cannot rename %s/%s to %s: %s", fh->conf_dir, tmp, name, strerror(-r));
         }
 out:
         if (fd >= 0)
                 close(fd);
-        if (r < 0)
-                unlink(tmp);
+        if (r < 0 && fd >= 0)
+                unlinkat(dfd, tmp, 0);
         free(text);
         return r;
 }
@@ -228,16 +347,22 @@ int flinkhome_prepare_log_dir(const struct flinkhome *fh, const char *log_dir, u
                               char *err, size_t errlen)
 {
         char path[1100];
+        int fd = -1, r = 0;
 
         snprintf(path, sizeof path, "%s", log_dir ? log_dir : "");
         if (!log_dir)
                 snprintf(path, sizeof path, "%s/log", fh->home);
-        if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chown(path, uid, gid) < 0) {
-                int r = -errno;
-                snprintf(err, errlen, "cannot prepare the log directory %s for uid %d: %s", path, (int)uid, strerror(-r));
-                return r;
+        /* Through a descriptor, not chown(): that follows a symbolic link
+         * there to whatever it names, and gives that away. */
+        if ((mkdir(path, 0755) < 0 && errno != EEXIST) ||
+            (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fchown(fd, uid, gid) < 0) {
+                r = -errno;
+                snprintf(err, errlen, "cannot prepare the log directory %s for uid %d: %s", path, (int)uid,
+                         r == -ENOTDIR || r == -ELOOP ? "not a directory (a symbolic link is not followed)" : strerror(-r));
         }
-        return 0;
+        if (fd >= 0)
+                close(fd);
+        return r;
 }
 
 int flinkhome_script(const struct flinkhome *fh, const char *script, char *buf, size_t size)

@@ -6,15 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/settings.h"
+
 static int add(struct launch *l, const char *name, const struct flinkhome *fh, const char *script,
                char *const *role_args, size_t n_role_args)
 {
         char path[1200];
-        char **argv = calloc(n_role_args + 3, sizeof *argv);
+        char **argv;
+        int r = flinkhome_script(fh, script, path, sizeof path);
 
+        if (r < 0)
+                return r;
+        argv = calloc(n_role_args + 3, sizeof *argv);
         if (!argv)
                 return -ENOMEM;
-        flinkhome_script(fh, script, path, sizeof path);
         argv[0] = strdup(path);
         argv[1] = strdup("start-foreground");
         if (!argv[0] || !argv[1]) {
@@ -32,22 +37,12 @@ static int add(struct launch *l, const char *name, const struct flinkhome *fh, c
 
 static int build_env(struct launch *l, char *const *environ_in, const char *conf_dir)
 {
-        size_t n = 0, k = 0;
-
-        while (environ_in[n])
-                n++;
-        l->envp = calloc(n + 2, sizeof *l->envp);
-        if (!l->envp)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (strncmp(environ_in[i], "FLINK_CONF_DIR=", 15) != 0)
-                        l->envp[k++] = environ_in[i];
         if (asprintf(&l->conf_dir_entry, "FLINK_CONF_DIR=%s", conf_dir) < 0) {
                 l->conf_dir_entry = NULL;
                 return -ENOMEM;
         }
-        l->envp[k] = l->conf_dir_entry;
-        return 0;
+        l->envp = settings_child_env(environ_in, l->conf_dir_entry);
+        return l->envp ? 0 : -ENOMEM;
 }
 
 int launch_plan(struct launch *l, enum role role, const struct flinkhome *fh, char *const *role_args,

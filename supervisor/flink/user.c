@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -24,7 +25,10 @@ int user_resolve(const char *name, struct child_creds *ret, char *err, unsigned 
         ret->uid = pw->pw_uid;
         ret->gid = pw->pw_gid;
         ret->n_groups = (int)(sizeof ret->groups / sizeof ret->groups[0]);
-        if (getgrouplist(pw->pw_name, pw->pw_gid, ret->groups, &ret->n_groups) < 0)
-                ret->n_groups = 0;
+        if (getgrouplist(pw->pw_name, pw->pw_gid, ret->groups, &ret->n_groups) < 0) {
+                snprintf(err, errlen, "SUPERVISOR_USER=\"%.64s\" is in %d groups: expected at most %d", want, ret->n_groups,
+                         NGROUPS_MAX);
+                return -E2BIG;
+        }
         return 1;
 }

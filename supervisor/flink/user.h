@@ -7,7 +7,8 @@
 #include "core/child.h"
 
 /* When running as root: resolves name (NULL: "flink", and then only when
- * that user exists) into *ret and returns 1; returns 0 when the child
- * stays with our user (not root, or no default user), -ENOENT with a line
- * in err when a named user does not exist. */
+ * that user exists) into *ret, every supplementary group included, and
+ * returns 1; returns 0 when the child stays with our user (not root, or no
+ * default user), -ENOENT with a line in err when a named user does not
+ * exist, -E2BIG when it is in more groups than the kernel allows. */
 int user_resolve(const char *name, struct child_creds *ret, char *err, unsigned errlen);

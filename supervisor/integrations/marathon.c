@@ -11,6 +11,7 @@
 
 #include "base/fmt.h"
 #include "base/log.h"
+#include "base/secret.h"
 #include "core/backoff.h"
 
 #define MARATHON_TIMEOUT_MS 10000
@@ -37,21 +38,6 @@ int marathon_check(const char *url, const char *app_id, char *err, size_t errlen
         return 0;
 }
 
-/* The first line of a small file, without its line end. Returns 0 or -errno. */
-static int read_secret(const char *path, char *buf, size_t size)
-{
-        FILE *f = fopen(path, "re");
-        size_t n;
-
-        if (!f)
-                return -errno;
-        n = fread(buf, 1, size - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        buf[strcspn(buf, "\r\n")] = '\0';
-        return 0;
-}
-
 /* (Re)reads the credentials; returns true when they changed. */
 static bool load_auth(struct marathon *m)
 {
@@ -61,27 +47,27 @@ static bool load_auth(struct marathon *m)
 
         snprintf(old, sizeof old, "%s\n%s", m->auth_header, m->userpwd);
         if (m->credentials_file[0]) {
-                if ((r = read_secret(m->credentials_file, buf, sizeof m->userpwd)) < 0 || !strchr(buf, ':'))
+                if ((r = secret_read_file(m->credentials_file, buf, sizeof m->userpwd)) < 0 || !strchr(buf, ':'))
                         log_error("marathon.credentials_unreadable", LOG_STR("file", m->credentials_file),
                                   LOG_STR("expected", "a readable file holding user:password"),
-                                  LOG_STR("error", r < 0 ? strerror(-r) : "no ':'"));
+                                  LOG_STR("error", r >= 0 ? "no ':'" : secret_strerror(r)));
                 else
                         memcpy(m->userpwd, buf, strlen(buf) + 1);
         }
         if (m->token_file[0]) {
-                if ((r = read_secret(m->token_file, buf, sizeof m->auth_header - 32)) < 0 || !buf[0])
+                if ((r = secret_read_file(m->token_file, buf, sizeof m->auth_header - 32)) <= 0)
                         log_error("marathon.token_unreadable", LOG_STR("file", m->token_file),
                                   LOG_STR("expected", "a readable file holding the DC/OS service token"),
-                                  LOG_STR("error", r < 0 ? strerror(-r) : "empty"));
+                                  LOG_STR("error", r == 0 ? "empty" : secret_strerror(r)));
                 else
                         snprintf(m->auth_header, sizeof m->auth_header, "Authorization: token=%s", buf);
         }
-        memset(buf, 0, sizeof buf);
+        secret_wipe(buf, sizeof buf);
         char now[sizeof old];
         snprintf(now, sizeof now, "%s\n%s", m->auth_header, m->userpwd);
         changed = strcmp(old, now) != 0;
-        memset(old, 0, sizeof old);
-        memset(now, 0, sizeof now);
+        secret_wipe(old, sizeof old);
+        secret_wipe(now, sizeof now);
         return changed;
 }
 
@@ -320,6 +306,6 @@ void marathon_close(struct marathon *m)
                 timer_close(&m->timer, m->loop);
         free(m->body);
         m->body = NULL;
-        memset(m->userpwd, 0, sizeof m->userpwd);
-        memset(m->auth_header, 0, sizeof m->auth_header);
+        secret_wipe(m->userpwd, sizeof m->userpwd);
+        secret_wipe(m->auth_header, sizeof m->auth_header);
 }

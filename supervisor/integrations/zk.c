@@ -10,6 +10,7 @@
 
 #include "base/fmt.h"
 #include "base/log.h"
+#include "base/secret.h"
 
 enum zk_msg_kind { ZK_MSG_SESSION, ZK_MSG_NODE, ZK_MSG_DATA, ZK_MSG_EXISTS, ZK_MSG_GOT };
 
@@ -320,5 +321,5 @@ void zk_close(struct zk *zk)
                 zk->docs[i].text = NULL;
         }
         /* Scrub the credential from memory we give back. */
-        memset(zk->auth, 0, sizeof zk->auth);
+        secret_wipe(zk->auth, sizeof zk->auth);
 }

@@ -152,6 +152,31 @@ static void describe_lists_every_variable(void **state)
         free(buf);
 }
 
+static void child_env_leaves_out_the_secrets(void **state)
+{
+        char *envp[] = { "PATH=/bin", "FLINK_ZK_AUTH=digest:u:pw", "MARATHON_TOKEN_FILE=/t", "FLINK_CONF_DIR=/old",
+                         "MARATHON_CREDENTIALS_FILE=/c", "FLINK_ZK_AUTHX=kept", "MARATHON_URL=http://m:8080", NULL };
+        char set[] = "FLINK_CONF_DIR=/new";
+        char **out;
+        (void)state;
+        out = settings_child_env(envp, NULL);
+        assert_non_null(out);
+        assert_string_equal(out[0], "PATH=/bin");
+        assert_string_equal(out[1], "FLINK_CONF_DIR=/old");
+        assert_string_equal(out[2], "FLINK_ZK_AUTHX=kept");
+        assert_string_equal(out[3], "MARATHON_URL=http://m:8080");
+        assert_null(out[4]);
+        free(out);
+        out = settings_child_env(envp, set);
+        assert_non_null(out);
+        assert_string_equal(out[0], "PATH=/bin");
+        assert_string_equal(out[1], "FLINK_ZK_AUTHX=kept");
+        assert_string_equal(out[2], "MARATHON_URL=http://m:8080");
+        assert_ptr_equal(out[3], set);
+        assert_null(out[4]);
+        free(out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -163,6 +188,7 @@ int main(void)
                 cmocka_unit_test(min_above_max),
                 cmocka_unit_test(long_values_are_cut_in_the_message),
                 cmocka_unit_test(describe_lists_every_variable),
+                cmocka_unit_test(child_env_leaves_out_the_secrets),
         };
         return cmocka_run_group_tests_name("settings", tests, NULL, NULL);
 }

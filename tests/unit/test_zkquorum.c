@@ -3,7 +3,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config/zkquorum.h"
@@ -59,6 +62,25 @@ static void auth_never_echoes_the_password(void **state)
         }
 }
 
+static void auth_from_a_file(void **state)
+{
+        char path[] = "/tmp/test_zkquorum.XXXXXX", value[64], cred[128], err[256];
+        int fd = mkstemp(path);
+        (void)state;
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "digest:flink:secretpw\n", 22), 22);
+        close(fd);
+        snprintf(value, sizeof value, "@%s", path);
+        assert_int_equal(zkquorum_load_auth(value, cred, sizeof cred, err, sizeof err), 0);
+        assert_string_equal(cred, "flink:secretpw");
+        assert_int_equal(zkquorum_load_auth("digest:u:pw", cred, sizeof cred, err, sizeof err), 0);
+        assert_string_equal(cred, "u:pw");
+        unlink(path);
+        assert_int_equal(zkquorum_load_auth(value, cred, sizeof cred, err, sizeof err), -EINVAL);
+        assert_non_null(strstr(err, path));
+        assert_non_null(strstr(err, "No such file or directory"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -66,6 +88,7 @@ int main(void)
                 cmocka_unit_test(malformed_quorums),
                 cmocka_unit_test(paths),
                 cmocka_unit_test(auth_never_echoes_the_password),
+                cmocka_unit_test(auth_from_a_file),
         };
         return cmocka_run_group_tests_name("zkquorum", tests, NULL, NULL);
 }
