@@ -18,9 +18,9 @@
 #include "config/flinkconf.h"
 #include "flink/flinkhome.h"
 #include "flink/launch.h"
+#include "flink/probetarget.h"
 #include "flink/user.h"
 #include "integrations/health.h"
-#include "integrations/probe.h"
 
 struct runner {
         const struct settings *set;
@@ -42,10 +42,7 @@ struct runner {
         struct zksource zs;
         uint64_t changes;
         uint16_t health_port;
-        /* Flink-aware probes */
         char resource_id[300];    /* a TaskManager's, when the config names none */
-        struct probe probe;
-        bool probing;
 };
 
 static void new_resource_id(struct runner *r)
@@ -130,8 +127,8 @@ static int apply(struct runner *r, const struct conf *c)
         conf_free(&r->running);
         if (conf_copy(&r->running, c) < 0)
                 return -ENOMEM;
-        if (r->probing && targets(r, c, &t, err, sizeof err) == 0)
-                probe_set_targets(&r->probe, &t);
+        if (targets(r, c, &t, err, sizeof err) == 0)
+                service_probe_targets(&r->svc, &t);
         log_info("config.written", LOG_STR("dir", r->dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
         return 0;
@@ -214,10 +211,6 @@ static void snapshot_extra(struct report_snapshot *out, void *data)
         out->zk_connected = r->use_zk && r->zs.connected;
         out->config_rejections = r->use_zk ? r->zs.rejections : 0;
         out->config_changes_applied = r->changes;
-        if (r->probing) {
-                out->healthy = out->healthy && probe_alive(&r->probe, timer_now_ms());
-                out->ready = out->ready && probe_ready(&r->probe);
-        }
 }
 
 /* A TaskManager whose id the supervisor made up gets a new one for every
@@ -240,45 +233,21 @@ static void before_spawn(size_t i, uint64_t starts, void *data)
         conf_free(&next);
 }
 
-/* The probe follows the first child: Flink's JVM for every role. */
-static int first_child_pid(void *data)
-{
-        struct runner *r = data;
-        return (int)sup_running_pid(r->svc.sup, 0);
-}
-
-static void on_probe_changed(void *data)
-{
-        struct runner *r = data;
-        bool ready = probe_ready(&r->probe);
-
-        service_set_ready(&r->svc, ready, ready ? "Flink ready" : "Flink not ready");
-}
-
 static int probe_start(struct runner *r)
 {
         const struct probe_timing timing = {
                 .interval_ms = r->set->probe_interval_s * 1000, .timeout_ms = r->set->probe_timeout_s * 1000,
                 .grace_ms = r->set->probe_grace_s * 1000, .failures = r->set->probe_failures,
         };
-        struct http *http = service_http(&r->svc);
         struct probe_targets t;
         char err[768];
         int rc;
 
-        if (!http) {
-                log_error("probe.unavailable", LOG_STR("error", "no libcurl"),
-                          LOG_STR("meaning", "/ready and /health follow the children only"));
-                return 0;
-        }
-        if ((rc = probe_open(&r->probe, sup_loop(r->svc.sup), http, r->use_zk ? &r->zs.zk : NULL, &timing,
-                             first_child_pid, on_probe_changed, r)) < 0)
+        if ((rc = service_probe(&r->svc, &timing, r->use_zk ? &r->zs.zk : NULL)) < 0)
                 return rc;
-        r->probing = true;
-        r->svc.ready_by_owner = true;
         /* With ZooKeeper nothing runs yet: the first apply sets the targets. */
         if (r->running.n && targets(r, &r->running, &t, err, sizeof err) == 0)
-                probe_set_targets(&r->probe, &t);
+                service_probe_targets(&r->svc, &t);
         return 0;
 }
 
@@ -407,9 +376,9 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role, cons
         conf_free(&local);
         code = supervise(r);
 out:
-        /* The library's threads end here: no message is posted after it. */
-        if (r->probing)
-                probe_close(&r->probe);
+        /* The libraries' threads end here: no message is posted after it. */
+        if (r->svc_open)
+                service_close_probe(&r->svc);
         if (r->use_zk)
                 zksource_close(&r->zs, r->svc.sup ? sup_loop(r->svc.sup) : NULL);
         if (r->svc_open)

@@ -7,6 +7,16 @@
 #include "base/exitcode.h"
 #include "base/log.h"
 
+/* systemd has no way back from READY=1: not ready again only changes the
+ * status line. */
+static void set_ready(struct service *svc, bool ready, const char *status)
+{
+        if (ready)
+                notify_ready(&svc->notify, status);
+        else
+                notify_status(&svc->notify, status);
+}
+
 static void on_status(const char *line, void *data)
 {
         struct service *svc = data;
@@ -18,9 +28,9 @@ static void on_running(const char *line, bool all_running, void *data)
 {
         struct service *svc = data;
 
-        /* Without an owner's probe, ready means every child runs: all that
-         * `-- CMD` mode can know. */
-        service_set_ready(svc, all_running && !svc->ready_by_owner, line);
+        /* Without a probe, ready means every child runs: all that `-- CMD`
+         * mode can know. */
+        set_ready(svc, all_running && !svc->probing, line);
 }
 
 static void on_stopping(const char *line, void *data)
@@ -86,6 +96,10 @@ static void snapshot(struct report_snapshot *out, void *data)
                 if (!views[i].pid)
                         out->healthy = out->ready = false;
         }
+        if (svc->probing) {
+                out->healthy = out->healthy && probe_alive(&svc->probe, timer_now_ms());
+                out->ready = out->ready && probe_ready(&svc->probe);
+        }
         if (svc->extra)
                 svc->extra(out, svc->extra_data);
 }
@@ -108,14 +122,42 @@ void service_serve_health(struct service *svc, uint16_t port, health_snapshot_fn
         log_info("health.serving", LOG_INT("port", port));
 }
 
-void service_set_ready(struct service *svc, bool ready, const char *status)
+/* The probe follows the first child: Flink's JVM for every role. */
+static int first_child_pid(void *data)
 {
-        /* systemd has no way back from READY=1: not ready again only
-         * changes the status line. */
-        if (ready)
-                notify_ready(&svc->notify, status);
-        else
-                notify_status(&svc->notify, status);
+        struct service *svc = data;
+
+        return (int)sup_running_pid(svc->sup, 0);
+}
+
+static void on_probe_changed(void *data)
+{
+        struct service *svc = data;
+        bool ready = probe_ready(&svc->probe);
+
+        set_ready(svc, ready, ready ? "Flink ready" : "Flink not ready");
+}
+
+int service_probe(struct service *svc, const struct probe_timing *timing, struct zk *zk)
+{
+        struct http *http = service_http(svc);
+        int r;
+
+        if (!http) {
+                log_error("probe.unavailable", LOG_STR("error", "no libcurl"),
+                          LOG_STR("meaning", "/ready and /health follow the children only"));
+                return 0;
+        }
+        if ((r = probe_open(&svc->probe, sup_loop(svc->sup), http, zk, timing, first_child_pid, on_probe_changed, svc)) < 0)
+                return r;
+        svc->probing = true;
+        return 0;
+}
+
+void service_probe_targets(struct service *svc, const struct probe_targets *t)
+{
+        if (svc->probing)
+                probe_set_targets(&svc->probe, t);
 }
 
 struct http *service_http(struct service *svc)
@@ -167,8 +209,16 @@ void service_register(struct service *svc)
                 log_error("marathon.unavailable", LOG_STR("error", strerror(-r)));
 }
 
+void service_close_probe(struct service *svc)
+{
+        if (svc->probing)
+                probe_close(&svc->probe);
+        svc->probing = false;
+}
+
 void service_close(struct service *svc)
 {
+        service_close_probe(svc);
         if (svc->marathon_on)
                 marathon_close(&svc->marathon);
         svc->marathon_on = false;

@@ -1,7 +1,9 @@
 /* service: the supervisor as its users see it, in every mode: the PID-1
  * core with the integrations around it: the health endpoint, the HTTP
- * client, the checks on our Marathon app and systemd's notifications. The
- * core tells the service through its hooks; the service tells the world. */
+ * client, Flink's probe, the checks on our Marathon app and systemd's
+ * notifications. The core tells the service through its hooks; the service
+ * tells the world. Readiness and health are decided here, in one place:
+ * every child runs and, for a role, the probe says Flink is alive and ready. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include "integrations/http.h"
 #include "integrations/marathon.h"
 #include "integrations/notify.h"
+#include "integrations/probe.h"
 
 struct service {
         const struct settings *set;
@@ -26,7 +29,8 @@ struct service {
         struct marathon marathon;
         bool marathon_on;
         struct notify notify;
-        bool ready_by_owner;          /* readiness is the owner's, not "every child runs" */
+        struct probe probe;
+        bool probing;                 /* readiness is Flink's, not just "every child runs" */
         /* Before every spawn of child i (restarts included); may be NULL. */
         void (*before_spawn)(size_t i, uint64_t starts, void *data);
         void *before_spawn_data;
@@ -45,7 +49,13 @@ struct http *service_http(struct service *svc);
  * (after service_serve_health: the checks point at its port). Never fails
  * the supervisor: what goes wrong is logged. */
 void service_register(struct service *svc);
-/* Says whether the service is ready, with a one-line status for systemd:
- * READY=1 goes out when ready first becomes true, STATUS= on every change. */
-void service_set_ready(struct service *svc, bool ready, const char *status);
+/* Probes Flink in the first child (its JVM) with timing; zk (may be NULL)
+ * is the session that leadership is read from. Without libcurl readiness
+ * stays "every child runs", and that is logged. Returns 0 or -errno. */
+int service_probe(struct service *svc, const struct probe_timing *timing, struct zk *zk);
+/* What the probe asks from now on (a configuration was applied). */
+void service_probe_targets(struct service *svc, const struct probe_targets *t);
+/* Ends the probe before what it reads from (the ZooKeeper session) goes;
+ * service_close does it too. */
+void service_close_probe(struct service *svc);
 void service_close(struct service *svc);

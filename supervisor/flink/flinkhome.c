@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "config/confyaml.h"
 
 static int find_version(struct flinkhome *fh, char *err, size_t errlen)
@@ -349,9 +350,11 @@ int flinkhome_prepare_log_dir(const struct flinkhome *fh, const char *log_dir, u
         char path[1100];
         int fd = -1, r = 0;
 
-        snprintf(path, sizeof path, "%s", log_dir ? log_dir : "");
-        if (!log_dir)
-                snprintf(path, sizeof path, "%s/log", fh->home);
+        if (log_dir ? fmt(path, sizeof path, "%s", log_dir) : fmt(path, sizeof path, "%s/log", fh->home)) {
+                snprintf(err, errlen, "invalid FLINK_LOG_DIR=\"%.64s...\": expected a path of at most %zu bytes",
+                         log_dir ? log_dir : fh->home, sizeof path - 1);
+                return -ENAMETOOLONG;
+        }
         /* Through a descriptor, not chown(): that follows a symbolic link
          * there to whatever it names, and gives that away. */
         if ((mkdir(path, 0755) < 0 && errno != EEXIST) ||
