@@ -185,8 +185,8 @@ int health_open(struct health *h, struct loop *l, uint16_t port, health_snapshot
         h->snapshot = snapshot;
         h->data = data;
         h->port = port;
-        h->src.fd = -1;
-        h->timer.src.fd = -1;
+        loop_source_init(&h->src, on_ready);
+        timer_init(&h->timer, on_timer);
         h->mhd = calloc(1, sizeof *h->mhd);
         if (!h->mhd)
                 return -ENOMEM;
@@ -211,7 +211,6 @@ int health_open(struct health *h, struct loop *l, uint16_t port, health_snapshot
                 return -EINVAL;
         }
         h->src.fd = info->epoll_fd;
-        h->src.handler = on_ready;
         if ((r = loop_add(l, &h->src, EPOLLIN)) < 0 || (r = timer_open(&h->timer, l, on_timer)) < 0) {
                 health_close(h);
                 return r;

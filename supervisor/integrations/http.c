@@ -188,7 +188,9 @@ int http_open(struct http *h, struct loop *l)
 {
         int r;
 
-        *h = (struct http){ .loop = l, .src = { .fd = -1, .handler = on_ready }, .timer = { .src = { .fd = -1 } } };
+        *h = (struct http){ .loop = l };
+        loop_source_init(&h->src, on_ready);
+        timer_init(&h->timer, on_timer);
         h->curl = calloc(1, sizeof *h->curl);
         if (!h->curl)
                 return -ENOMEM;

@@ -275,7 +275,8 @@ int marathon_open(struct marathon *m, struct loop *l, struct http *http, const s
         size_t len = strlen(cfg->url);
         int r;
 
-        *m = (struct marathon){ .http = http, .loop = l, .want = cfg->want, .timer = { .src = { .fd = -1 } } };
+        *m = (struct marathon){ .http = http, .loop = l, .want = cfg->want };
+        timer_init(&m->timer, on_timer);
         while (len > 0 && cfg->url[len - 1] == '/')
                 len--;
         if (fmt(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id) < 0 ||

@@ -119,7 +119,8 @@ int probe_open(struct probe *p, struct loop *l, struct http *http, struct zk *zk
         int r;
 
         *p = (struct probe){ .timing = *timing, .http = http, .zk = zk, .loop = l, .pid_fn = pid_fn, .changed = changed,
-                             .data = data, .timer = { .src = { .fd = -1 } } };
+                             .data = data };
+        timer_init(&p->timer, on_tick);
         if ((r = timer_open(&p->timer, l, on_tick)) < 0)
                 return r;
         p->since_ms = timer_now_ms();
