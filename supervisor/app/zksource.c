@@ -172,7 +172,7 @@ int zksource_prepare(struct zksource *z, const struct settings *set, enum role r
                      size_t errlen)
 {
         const char *path = set->zk_path ? set->zk_path : ZKQUORUM_DEFAULT_PATH;
-        const char *dir = set->zk_cache_dir ? set->zk_cache_dir : "/var/cache/flink-supervisor";
+        const char *dir = set->zk_cache_dir ? set->zk_cache_dir : ZKQUORUM_DEFAULT_CACHE_DIR;
         int rc;
 
         *z = (struct zksource){ .set = set, .role = role, .report_only = report_only };

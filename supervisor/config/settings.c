@@ -2,12 +2,14 @@
 #include "config/settings.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config/zkquorum.h"
 
 enum setting_type { SETTING_INT, SETTING_CHOICE, SETTING_STRING };
 
@@ -46,9 +48,9 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_CONF_DIR", SETTING_STRING, 0, 0, NULL, "/tmp/flink-conf.XXXXXX", "where the rendered Flink configuration goes", AT(conf_dir) },
         { "SUPERVISOR_HEALTH_PORT", SETTING_STRING, 0, 0, NULL, "8558", "0 (off) to 65535; else PORT_HEALTH, else 8558", AT(health_port) },
         { "FLINK_ZK_QUORUM", SETTING_STRING, 0, 0, NULL, "(none)", "host:port[,host:port...][/chroot]: config from ZooKeeper", AT(zk_quorum) },
-        { "FLINK_ZK_CONFIG_PATH", SETTING_STRING, 0, 0, NULL, "/flink/config", "the znode of the config document", AT(zk_path) },
+        { "FLINK_ZK_CONFIG_PATH", SETTING_STRING, 0, 0, NULL, ZKQUORUM_DEFAULT_PATH, "the znode of the config document", AT(zk_path) },
         { "FLINK_ZK_AUTH", SETTING_STRING, 0, 0, NULL, "(none)", "digest:user:password or @/path/to/file", SECRET_AT(zk_auth) },
-        { "FLINK_ZK_CACHE_DIR", SETTING_STRING, 0, 0, NULL, "/var/cache/flink-supervisor", "where the last good documents are kept", AT(zk_cache_dir) },
+        { "FLINK_ZK_CACHE_DIR", SETTING_STRING, 0, 0, NULL, ZKQUORUM_DEFAULT_CACHE_DIR, "where the last good documents are kept", AT(zk_cache_dir) },
         { "FLINK_ZK_ON_CHANGE", SETTING_CHOICE, 0, 0, on_change_choices, "restart", NULL, AT(zk_on_change) },
         { "FLINK_ZK_TIMEOUT", SETTING_INT, 1, 3600, NULL, "30", "seconds", AT(zk_timeout_s) },
         { "SUPERVISOR_PROBE_INTERVAL", SETTING_INT, 1, 3600, NULL, "5", "seconds", AT(probe_interval_s) },

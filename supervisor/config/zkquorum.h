@@ -25,6 +25,8 @@ int zkquorum_parse_auth(const char *value, char *cred, size_t credlen, char *err
 
 /* Where the documents live unless FLINK_ZK_CONFIG_PATH says otherwise. */
 #define ZKQUORUM_DEFAULT_PATH "/flink/config"
+/* Where the last good documents are kept unless FLINK_ZK_CACHE_DIR says otherwise. */
+#define ZKQUORUM_DEFAULT_CACHE_DIR "/var/cache/flink-supervisor"
 
 /* The session timeout for FLINK_ZK_TIMEOUT seconds: it bounds how long a
  * partition goes unnoticed, so never more than 10 s. */
