@@ -45,12 +45,12 @@ def rest(port, path, timeout=2):
         return None
 
 
-def fake_flink_home(parent, config=None, scripts=None):
-    """parent/home: a FLINK_HOME with only what the supervisor reads itself
+def fake_flink_home(parent, config=None, scripts=None, name="home"):
+    """parent/name: a FLINK_HOME with only what the supervisor reads itself
     (the release, from lib/flink-dist-1.20.5.jar, and conf/), so no JVM is
     needed; config is conf/config.yaml's text, scripts maps a bin/ name to
     a shell script that stands in for Flink's."""
-    home = parent / "home"
+    home = parent / name
     (home / "lib").mkdir(parents=True)
     (home / "conf").mkdir()
     (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, descendants, free_port, wait_for
+from conftest import BIN, descendants, fake_flink_home, free_port, wait_for
 
 NOBODY = pwd.getpwnam("nobody")
 SECRETS = {"FLINK_ZK_AUTH": "digest:flink:secretpw", "MARATHON_CREDENTIALS_FILE": "/run/secrets/marathon",
@@ -48,13 +48,9 @@ def base():
 
 
 def fake_home(home):
-    for sub in ("lib", "conf", "bin"):
-        (home / sub).mkdir(parents=True)
-    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"")
+    """A FLINK_HOME at home, with a conf file that the config directory links to."""
+    home = fake_flink_home(home.parent, scripts={"taskmanager.sh": SCRIPT}, name=home.name)
     (home / "conf" / "log4j-console.properties").write_text("rootLogger.level = INFO\n")
-    script = home / "bin" / "taskmanager.sh"
-    script.write_text(SCRIPT)
-    script.chmod(0o755)
     return home
 
 
