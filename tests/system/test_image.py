@@ -8,8 +8,9 @@ from conftest import IMAGE, docker, inspect, published, rest, wait_for
 def test_local_mode_runs_healthy_non_root_and_stops_gracefully(containers):
     name = containers("-p", "127.0.0.1::8081", IMAGE, name="local")
     port = published(name, 8081)
-    overview = wait_for(lambda: (o := rest(port, "/overview")) and o.get("taskmanagers") == 1 and o, 180,
-                        what="a TaskManager in /overview")
+    # A TaskManager is listed a moment before its slots are: wait for both.
+    overview = wait_for(lambda: (o := rest(port, "/overview")) and o.get("taskmanagers") == 1
+                        and o.get("slots-total", 0) >= 1 and o, 180, what="a TaskManager with its slots in /overview")
     assert overview["slots-total"] >= 1
     wait_for(lambda: inspect(name)["State"]["Health"]["Status"] == "healthy", 180, what="Docker health: healthy")
     ps = docker("exec", name, "ps", "-eo", "pid,user,args").stdout.splitlines()[1:]
