@@ -131,7 +131,7 @@ static int pick_health_port(const struct settings *set, uint16_t *ret)
         return 0;
 }
 
-static int supervise_command(const struct settings *set, char *const *cmd, const struct child_fds *fds)
+static int supervise_command(const struct settings *set, char *const *cmd, const struct child_start *fds)
 {
         struct service svc;
         uint16_t port;
@@ -162,7 +162,7 @@ out:
         return r;
 }
 
-static int run(struct cli *cli, const struct child_fds *fds)
+static int run(struct cli *cli, const struct child_start *fds)
 {
         struct settings set;
         enum role role;
@@ -193,7 +193,7 @@ static int run(struct cli *cli, const struct child_fds *fds)
         }
         if (cli->action == CLI_CHECK) {
                 char path[PATH_MAX];
-                if (child_resolve(cli->cmd[0], getenv("PATH"), path, sizeof path) < 0) {
+                if (child_resolve(cli->cmd[0], getenv("PATH"), NULL, path, sizeof path) < 0) {
                         fprintf(stderr, "flink-supervisor: command \"%.200s\" not found or not executable: expected a program in PATH or a path\n",
                                 cli->cmd[0]);
                         return EXIT_USAGE;
@@ -207,7 +207,9 @@ static int run(struct cli *cli, const struct child_fds *fds)
 int main(int argc, char **argv)
 {
         int keep[64];
-        const struct child_fds fds = { .keep = keep, .n_keep = inherited_fds(keep, sizeof keep / sizeof keep[0]) };
+        char dir[PATH_MAX];
+        const struct child_start fds = { .keep = keep, .n_keep = inherited_fds(keep, sizeof keep / sizeof keep[0]),
+                                         .dir = getcwd(dir, sizeof dir) };
         struct cli cli;
         char err[256];
         int r;

@@ -26,7 +26,7 @@ struct runner {
         const struct settings *set;
         struct cli *cli;
         enum role role;
-        const struct child_fds *fds;
+        const struct child_start *fds;
         struct flinkhome fh;
         struct flinkconf_input in;
         char hostname[256];
@@ -338,7 +338,7 @@ static int supervise(struct runner *r)
         return sup_run(r->svc.sup, !r->use_zk);
 }
 
-int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_fds *fds)
+int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *fds)
 {
         struct runner *r = calloc(1, sizeof *r);
         struct conf local;

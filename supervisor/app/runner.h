@@ -11,4 +11,4 @@
 #include "core/child.h"
 
 /* Returns the supervisor's exit code; fds are what children keep open. */
-int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_fds *fds);
+int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *fds);

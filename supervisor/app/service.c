@@ -48,7 +48,7 @@ static void on_before_spawn(size_t i, uint64_t starts, void *data)
                 svc->before_spawn(i, starts, svc->before_spawn_data);
 }
 
-int service_open(struct service *svc, const struct settings *set, const struct child_fds *fds)
+int service_open(struct service *svc, const struct settings *set, const struct child_start *fds)
 {
         const struct sup_config cfg = {
                 .policy = { .restart = (enum restart_policy)set->restart,

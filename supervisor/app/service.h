@@ -38,7 +38,7 @@ struct service {
 
 /* The supervisor with set's policy; fds are what children keep open.
  * Returns 0 or -errno; service_close is safe after a failure. */
-int service_open(struct service *svc, const struct settings *set, const struct child_fds *fds);
+int service_open(struct service *svc, const struct settings *set, const struct child_start *fds);
 /* Serves /health, /ready and /metrics on port (0: off); extra (may be
  * NULL) adds to each snapshot. A port that cannot be bound is logged and
  * skipped: the children run regardless. */

@@ -172,12 +172,20 @@ int zksource_prepare(struct zksource *z, const struct settings *set, enum role r
                      size_t errlen)
 {
         const char *path = set->zk_path ? set->zk_path : ZKQUORUM_DEFAULT_PATH;
-        const char *dir = set->zk_cache_dir ? set->zk_cache_dir : ZKQUORUM_DEFAULT_CACHE_DIR;
+        const char *cache_dir = set->zk_cache_dir ? set->zk_cache_dir : ZKQUORUM_DEFAULT_CACHE_DIR;
+        char dir[900];
         int rc;
 
         *z = (struct zksource){ .set = set, .role = role, .report_only = report_only };
         timer_init(&z->deadline, on_deadline);
         timer_init(&z->debounce, on_debounce);
+        /* Absolute: the cache is written again after the supervisor left
+         * its start directory. */
+        if (fmt_absolute(dir, sizeof dir, cache_dir) < 0) {
+                snprintf(err, errlen, "invalid FLINK_ZK_CACHE_DIR=\"%.64s...\": expected a path of at most %zu bytes",
+                         cache_dir, sizeof dir - 1);
+                return -ENAMETOOLONG;
+        }
         for (int i = 0; i < 2; i++)
                 z->good[i].version = z->next[i].version = -1;
         if ((rc = zkquorum_parse(set->zk_quorum, &z->quorum, err, errlen)) < 0 ||

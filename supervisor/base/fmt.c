@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 int fmt(char *buf, size_t size, const char *format, ...)
 {
@@ -16,4 +18,15 @@ int fmt(char *buf, size_t size, const char *format, ...)
         if (n < 0)
                 return -EINVAL;
         return (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+int fmt_absolute(char *buf, size_t size, const char *path)
+{
+        char cwd[PATH_MAX];
+
+        if (path[0] == '/' || !path[0])
+                return fmt(buf, size, "%s", path);
+        if (!getcwd(cwd, sizeof cwd))
+                return -errno;
+        return fmt(buf, size, "%s/%s", cwd, path);
 }

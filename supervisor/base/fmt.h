@@ -9,3 +9,10 @@
  * then holds a truncated string that must not be used). */
 __attribute__((format(printf, 3, 4), warn_unused_result))
 int fmt(char *buf, size_t size, const char *format, ...);
+
+/* path, made absolute against the current directory when it is relative
+ * (for paths used again after the supervisor left its start directory).
+ * Returns 0, -ENAMETOOLONG, or -errno when the current directory is
+ * unknown. */
+__attribute__((warn_unused_result))
+int fmt_absolute(char *buf, size_t size, const char *path);

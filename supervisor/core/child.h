@@ -29,12 +29,17 @@ struct child_creds {
         int n_groups;
 };
 
-/* What a forked child keeps open besides 0, 1 and 2: the descriptors the
- * supervisor itself was started with (sorted). Everything else, including
- * what library threads opened without O_CLOEXEC, is closed on exec. */
-struct child_fds {
+/* What every child starts with that the supervisor no longer has. */
+struct child_start {
+        /* Open besides 0, 1 and 2: the descriptors the supervisor itself was
+         * started with (sorted). Everything else, including what library
+         * threads opened without O_CLOEXEC, is closed on exec. */
         const int *keep;
         size_t n_keep;
+        /* The directory the supervisor was started in (absolute; NULL: the
+         * current one): the supervisor itself moves to / once its children
+         * run, so as not to keep it busy. */
+        const char *dir;
 };
 
 struct child {
@@ -42,7 +47,8 @@ struct child {
         char *const *argv;
         char *const *envp;        /* NULL: the supervisor's environment */
         struct policy_child p;
-        pid_t pid;                /* also the process group id; 0 when none */
+        pid_t pid;                /* 0 when no process runs */
+        pid_t pgid;               /* its process group, kept until the group is drained; 0 when none */
         int exec_errno;           /* why exec failed, 0 if it did not */
         uint64_t started_ms;
         uint64_t starts;          /* processes started, for restart counts */
@@ -58,18 +64,21 @@ struct child {
 int child_exit_code(int wstatus);
 
 /* Finds name as execvp would, in path (NULL: "/bin:/usr/bin"; an empty
- * entry is the current directory), without exec'ing: into buf. Returns 0,
- * -ENOENT, -EACCES (found, but nothing there is executable) or
- * -ENAMETOOLONG. */
-int child_resolve(const char *name, const char *path, char *buf, size_t size);
+ * entry is the current directory), without exec'ing: into buf. Relative
+ * names and entries are taken under base when it is given (absolute), else
+ * under the current directory. Returns 0, -ENOENT, -EACCES (found, but
+ * nothing there is executable) or -ENAMETOOLONG. */
+int child_resolve(const char *name, const char *path, const char *base, char *buf, size_t size);
 
-/* Forks and execs c->argv in a new process group with the saved signal
- * mask and dispositions restored. The command's path is resolved before
+/* Forks and execs c->argv in a new process group, in start->dir, with the
+ * saved signal mask restored and SIGKILL as its parent-death signal (set
+ * after the change of user, which would clear it), so a child never
+ * outlives a supervisor that was killed. The command's path is resolved before
  * the fork: after it, in a process with library threads, only
  * async-signal-safe calls are made. The exec-status pipe's read end goes to
  * c->exec_pipe (the caller registers it): EOF means exec succeeded, an int
  * means exec failed with that errno. Returns 0 or -errno (fork failed). */
-int child_spawn(struct child *c, const struct sig_saved *saved, const struct child_fds *fds);
+int child_spawn(struct child *c, const struct sig_saved *saved, const struct child_start *fds);
 
 /* Reads the exec-status pipe after it became readable; sets exec_errno.
  * Returns 1 when the pipe is done (EOF or errno read), 0 to wait for more. */
@@ -77,3 +86,5 @@ int child_read_exec_status(struct child *c);
 
 /* Sends signo to the child's whole process group. Returns 0 or -errno. */
 int child_signal_group(const struct child *c, int signo);
+/* Whether any process (zombies included) is left in the child's group. */
+bool child_group_left(const struct child *c);

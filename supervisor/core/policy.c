@@ -9,7 +9,7 @@
 static const char *const state_names[CHILD_STATE_COUNT] = {
         [CHILD_IDLE] = "idle",         [CHILD_STARTING] = "starting", [CHILD_RUNNING] = "running",
         [CHILD_STOPPING] = "stopping", [CHILD_EXITED] = "exited",     [CHILD_BACKOFF] = "backoff",
-        [CHILD_GIVEN_UP] = "given-up",
+        [CHILD_GIVEN_UP] = "given-up", [CHILD_DRAINING] = "draining",
 };
 
 const char *child_state_name(enum child_state s)
@@ -57,15 +57,17 @@ static bool restart_wanted(const struct policy_config *cfg, int code)
         return cfg->restart == RESTART_ALWAYS || (cfg->restart == RESTART_ON_FAILURE && code != 0);
 }
 
-static int exited(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
+/* The process and its group are gone: restart, or end. The exit's facts
+ * are in c; ev has the supervisor's now. */
+static int decide(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
                   struct policy_actions *out)
 {
         bool roll = c->restart_now;
 
-        c->exit_code = ev->exit_code;
         c->restart_now = false;
-        out->flags = POLICY_DISARM;
-        if (roll && !ev->stopping && !ev->exec_failed) {
+        c->killed = false;
+        out->flags |= POLICY_DISARM;
+        if (roll && !ev->stopping && !c->exec_failed) {
                 /* A rolling restart counts neither as a crash nor for the backoff. */
                 c->state = CHILD_BACKOFF;
                 out->flags |= POLICY_ARM;
@@ -73,11 +75,11 @@ static int exited(const struct policy_config *cfg, struct policy_child *c, const
                 out->note = POLICY_NOTE_ROLL_RESTART;
                 return 0;
         }
-        if (ev->stopping || ev->exec_failed || !restart_wanted(cfg, ev->exit_code)) {
-                end(c, CHILD_EXITED, ev->exit_code, POLICY_NOTE_ENDED, out);
+        if (ev->stopping || c->exec_failed || !restart_wanted(cfg, c->exit_code)) {
+                end(c, CHILD_EXITED, c->exit_code, POLICY_NOTE_ENDED, out);
                 return 0;
         }
-        if (ev->ran_ms >= cfg->backoff_reset_ms)
+        if (c->ran_ms >= cfg->backoff_reset_ms)
                 c->attempt = 0;
         out->flags |= POLICY_RECORD_CRASH;
         if (ev->over_limit) {
@@ -89,6 +91,54 @@ static int exited(const struct policy_config *cfg, struct policy_child *c, const
         out->timer_ms = backoff_delay_ms(c->attempt, cfg->backoff_min_ms, cfg->backoff_max_ms, ev->random);
         out->note = POLICY_NOTE_RESTART;
         c->attempt++;
+        return 0;
+}
+
+static int exited(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
+                  struct policy_actions *out)
+{
+        c->exit_code = ev->exit_code;
+        c->exec_failed = ev->exec_failed;
+        c->ran_ms = ev->ran_ms;
+        /* Killed at the deadline, the group had SIGKILL already. */
+        if (!ev->group_left || c->killed)
+                return decide(cfg, c, ev, out);
+        out->note = POLICY_NOTE_DRAINING;
+        if (c->state == CHILD_STOPPING) {
+                /* The group had the stop signal with the process, and the
+                 * deadline that runs bounds them too. */
+                c->state = CHILD_DRAINING;
+                return 0;
+        }
+        c->state = CHILD_DRAINING;
+        out->flags = POLICY_DISARM | POLICY_SIGNAL | POLICY_ARM;
+        out->signo = SIGTERM;
+        out->timer_ms = cfg->stop_timeout_ms;
+        return 0;
+}
+
+static int drained(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
+                   struct policy_actions *out)
+{
+        return decide(cfg, c, ev, out);
+}
+
+static int drain_deadline(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
+                          struct policy_actions *out)
+{
+        /* SIGKILL cannot be refused: what it leaves are zombies about to go. */
+        out->flags = POLICY_SIGNAL;
+        out->signo = SIGKILL;
+        return decide(cfg, c, ev, out);
+}
+
+static int forward(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,
+                   struct policy_actions *out)
+{
+        (void)cfg;
+        (void)c;
+        out->flags = POLICY_SIGNAL;
+        out->signo = ev->signo;
         return 0;
 }
 
@@ -154,20 +204,22 @@ static int deadline(const struct policy_config *cfg, struct policy_child *c, con
         out->flags = POLICY_SIGNAL;
         out->signo = SIGKILL;
         out->note = POLICY_NOTE_STOP_TIMEOUT;
+        c->killed = true;
         return 0;
 }
 
 /* NULL: the event cannot happen in that state. A timer that fires where
  * none is armed is a late one (disarmed after the kernel queued it). */
 static const step_fn table[CHILD_STATE_COUNT][CHILD_EVENT_COUNT] = {
-        /*                  START   EXEC_OK  EXIT    STOP          ROLL  TIMER */
-        [CHILD_IDLE]     = { spawn, NULL,    NULL,   stop_idle,    NULL, nothing },
-        [CHILD_STARTING] = { NULL,  exec_ok, exited, stop_live,    roll, nothing },
-        [CHILD_RUNNING]  = { NULL,  NULL,    exited, stop_live,    roll, nothing },
-        [CHILD_STOPPING] = { NULL,  exec_ok, exited, stop_live,    NULL, deadline },
-        [CHILD_EXITED]   = { NULL,  NULL,    NULL,   nothing,      NULL, nothing },
-        [CHILD_BACKOFF]  = { NULL,  NULL,    NULL,   stop_backoff, NULL, spawn },
-        [CHILD_GIVEN_UP] = { NULL,  NULL,    NULL,   nothing,      NULL, nothing },
+        /*                  START   EXEC_OK  EXIT    STOP          ROLL  TIMER           DRAINED */
+        [CHILD_IDLE]     = { spawn, NULL,    NULL,   stop_idle,    NULL, nothing,        NULL },
+        [CHILD_STARTING] = { NULL,  exec_ok, exited, stop_live,    roll, nothing,        NULL },
+        [CHILD_RUNNING]  = { NULL,  NULL,    exited, stop_live,    roll, nothing,        NULL },
+        [CHILD_STOPPING] = { NULL,  exec_ok, exited, stop_live,    NULL, deadline,       NULL },
+        [CHILD_EXITED]   = { NULL,  NULL,    NULL,   nothing,      NULL, nothing,        NULL },
+        [CHILD_BACKOFF]  = { NULL,  NULL,    NULL,   stop_backoff, NULL, spawn,          NULL },
+        [CHILD_GIVEN_UP] = { NULL,  NULL,    NULL,   nothing,      NULL, nothing,        NULL },
+        [CHILD_DRAINING] = { NULL,  NULL,    NULL,   forward,      NULL, drain_deadline, drained },
 };
 
 int policy_step(const struct policy_config *cfg, struct policy_child *c, const struct policy_event *ev,

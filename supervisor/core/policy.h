@@ -1,8 +1,12 @@
 /* policy: the supervision policy as one pure step function.
  *
- *   idle -> starting -> running -> stopping -> exited
- *                                     |------> backoff -> starting
- *                                     '------> given-up
+ *   idle -> starting -> running -> stopping -> [draining] -> exited
+ *                                                  |------> backoff -> starting
+ *                                                  '------> given-up
+ *
+ * A process that exited may leave others behind in its process group:
+ * the group is drained first (SIGTERM, SIGKILL after the stop timeout)
+ * and only then is it decided what comes next.
  *
  * policy_step takes a child's state and one event and returns the next
  * state with the actions that go with it (signal the group, arm the timer,
@@ -26,6 +30,7 @@ enum child_state {
         CHILD_EXITED,
         CHILD_BACKOFF,  /* waiting to restart; the backoff timer runs */
         CHILD_GIVEN_UP,
+        CHILD_DRAINING, /* exited; what it left in its group is being stopped */
         CHILD_STATE_COUNT,
 };
 
@@ -36,6 +41,7 @@ enum child_event {
         CHILD_EV_STOP,    /* stop with a signal */
         CHILD_EV_ROLL,    /* stop gracefully and start again at once */
         CHILD_EV_TIMER,   /* the child's timer fired: backoff over, or the stop deadline */
+        CHILD_EV_DRAINED, /* nothing is left of the exited child's process group */
         CHILD_EVENT_COUNT,
 };
 
@@ -60,6 +66,7 @@ enum policy_note {
         POLICY_NOTE_ROLL_RESTART,     /* stopped for a rolling restart: starting again */
         POLICY_NOTE_GAVE_UP,          /* a crash loop */
         POLICY_NOTE_ENDED,            /* exited, and no restart is wanted */
+        POLICY_NOTE_DRAINING,         /* exited with others left in its group */
 };
 
 struct policy_config {
@@ -75,7 +82,11 @@ struct policy_child {
         enum child_state state;
         unsigned attempt;             /* backoff attempt since the last stable run */
         bool restart_now;             /* stopped for a rolling restart */
+        bool killed;                  /* the stop deadline passed: the group had SIGKILL */
         int exit_code;                /* 0-255, 128+N for signal N */
+        /* How the process ended, kept while its group drains. */
+        bool exec_failed;
+        uint64_t ran_ms;
 };
 
 struct policy_event {
@@ -85,6 +96,8 @@ struct policy_event {
         int exit_code;
         bool exec_failed;             /* exec failed: restarting cannot help */
         uint64_t ran_ms;
+        bool group_left;              /* others are still in its process group */
+        /* EXIT, DRAINED and TIMER (what comes after the process): */
         bool over_limit;              /* one more restart now trips the crash-loop limit */
         uint32_t random;              /* for the backoff's jitter */
         bool stopping;                /* the supervisor is stopping */

@@ -4,22 +4,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
-
-static const int sync_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
-                                    SIGTTIN, SIGTTOU };
 
 int sig_setup(struct sig_saved *ret)
 {
-        struct sigaction ign = { .sa_handler = SIG_IGN };
         sigset_t all;
         int fd;
 
         sigfillset(&all);
-        for (size_t i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++)
-                sigdelset(&all, sync_signals[i]);
-        if (sigaction(SIGTTIN, &ign, &ret->ttin) < 0 || sigaction(SIGTTOU, &ign, &ret->ttou) < 0)
-                return -errno;
         if (sigprocmask(SIG_SETMASK, &all, &ret->mask) < 0)
                 return -errno;
         fd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -30,15 +21,24 @@ int sig_setup(struct sig_saved *ret)
 
 void sig_restore(const struct sig_saved *saved)
 {
-        sigaction(SIGTTIN, &saved->ttin, NULL);
-        sigaction(SIGTTOU, &saved->ttou, NULL);
         sigprocmask(SIG_SETMASK, &saved->mask, NULL);
 }
 
-int sig_is_forwarded(int signo)
+enum sig_action sig_classify(const struct signalfd_siginfo *info, int self)
 {
-        /* SIGCHLD is ours (reaping); SIGPIPE is about our own writes. */
-        return signo != SIGCHLD && signo != SIGPIPE;
+        switch (info->ssi_signo) {
+        case SIGCHLD:
+                return SIG_ACT_REAP;
+        case SIGTERM:
+        case SIGINT:
+                return SIG_ACT_STOP;
+        case SIGPIPE:
+                /* A write of ours to a closed pipe raises it as if we had
+                 * sent it to ourselves; anyone else's is passed on. */
+                return (int)info->ssi_pid == self && info->ssi_code == SI_USER ? SIG_ACT_DROP : SIG_ACT_FORWARD;
+        default:
+                return SIG_ACT_FORWARD;
+        }
 }
 
 const char *sig_name(int signo, char *buf, unsigned size)

@@ -33,6 +33,7 @@ struct sup {
         int exit_code;          /* -1 until the first child ends for good */
         uint64_t rng;
         bool pid1;
+        int self;               /* our pid, to tell our own SIGPIPE from one sent to us */
         bool started;           /* the children were started */
         size_t rolling;         /* child being restarted in a rolling restart; SIZE_MAX: none */
         bool roll_again;        /* a rolling restart was asked for during one */
@@ -162,6 +163,11 @@ static void log_note(struct sup *s, const struct child *c, const struct policy_a
                 status(s, "%s backoff %llu.%llus", c->name, (unsigned long long)(a->timer_ms / 1000u),
                        (unsigned long long)(a->timer_ms % 1000u / 100u));
                 break;
+        case POLICY_NOTE_DRAINING:
+                log_info("child.draining", LOG_STR("child", c->name), LOG_INT("pgid", c->pgid),
+                         LOG_INT("timeout_s", s->cfg.policy.stop_timeout_ms / 1000u),
+                         LOG_STR("meaning", "processes it left in its group get SIGTERM, then SIGKILL"));
+                break;
         case POLICY_NOTE_GAVE_UP:
                 log_error("child.gave_up", LOG_STR("child", c->name), LOG_INT("code", c->p.exit_code),
                           LOG_INT("max_restarts", s->cfg.max_restarts),
@@ -199,6 +205,10 @@ static void step(struct sup *s, struct child *c, const struct policy_event *ev)
                           LOG_INT("event", ev->type));
                 return;
         }
+        if (was == CHILD_DRAINING && ev->type == CHILD_EV_TIMER)
+                log_warn("child.drain_timeout", LOG_STR("child", c->name), LOG_INT("pgid", c->pgid),
+                         LOG_INT("timeout_s", s->cfg.policy.stop_timeout_ms / 1000u),
+                         LOG_STR("action", "SIGKILL to what is left of its process group"));
         if (a.flags & POLICY_DISARM)
                 timer_disarm(&c->timer);
         if (a.flags & POLICY_SIGNAL)
@@ -207,6 +217,10 @@ static void step(struct sup *s, struct child *c, const struct policy_event *ev)
                 timer_arm_ms(&c->timer, a.timer_ms);
         if (a.flags & POLICY_RECORD_CRASH)
                 crashloop_record(&c->crashes, timer_now_ms());
+        /* The process and its group are gone: nothing to signal any more
+         * (the id may be another group's soon). */
+        if (!c->pid && c->p.state != CHILD_DRAINING)
+                c->pgid = 0;
         log_note(s, c, &a);
         if (a.flags & POLICY_SPAWN)
                 spawn(s, c);
@@ -231,9 +245,6 @@ static void child_reaped(struct sup *s, struct child *c, int wstatus)
         if (c->exec_errno)
                 log_error("child.exec_failed", LOG_STR("child", c->name), LOG_STR("command", c->argv[0]),
                           LOG_STR("error", strerror(c->exec_errno)));
-        /* Whatever is left of its group goes too, so a restart never finds
-         * its predecessor's processes holding ports or files. */
-        child_signal_group(c, SIGKILL);
         c->exits++;
         if (WIFSIGNALED(wstatus))
                 log_info("child.exited", LOG_STR("child", c->name), LOG_INT("pid", c->pid), LOG_INT("code", code),
@@ -243,10 +254,21 @@ static void child_reaped(struct sup *s, struct child *c, int wstatus)
                          LOG_INT("ran_ms", ran_ms));
         status(s, "%s exited %d", c->name, code);
         c->pid = 0;
+        /* What it left in its group is drained before anything else, so a
+         * restart never finds its predecessor's processes holding ports
+         * or files, and the supervisor never exits leaving them behind. */
         step(s, c, &(struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = code, .exec_failed = c->exec_errno != 0,
-                                           .ran_ms = ran_ms, .stopping = s->stopping,
-                                           .over_limit = crashloop_peek(&c->crashes, now),
+                                           .ran_ms = ran_ms, .group_left = child_group_left(c),
+                                           .stopping = s->stopping, .over_limit = crashloop_peek(&c->crashes, now),
                                            .random = backoff_random(&s->rng) });
+}
+
+/* The facts of "what comes after the process" for a step at now. */
+static struct policy_event after(struct sup *s, struct child *c, enum child_event type)
+{
+        return (struct policy_event){ .type = type, .stopping = s->stopping,
+                                      .over_limit = crashloop_peek(&c->crashes, timer_now_ms()),
+                                      .random = backoff_random(&s->rng) };
 }
 
 static struct child *child_by_pid(struct sup *s, pid_t pid)
@@ -269,6 +291,13 @@ static void reap(struct sup *s)
                 } else {
                         s->orphans_reaped++;
                         log_debug("orphan.reaped", LOG_INT("pid", pid), LOG_INT("code", child_exit_code(wstatus)));
+                }
+        }
+        for (size_t i = 0; i < s->n_children; i++) {
+                struct child *c = &s->children[i];
+                if (c->p.state == CHILD_DRAINING && !child_group_left(c)) {
+                        struct policy_event ev = after(s, c, CHILD_EV_DRAINED);
+                        step(s, c, &ev);
                 }
         }
 }
@@ -329,7 +358,9 @@ static void on_timer(struct timer *t)
 {
         struct child *c = container_of(t, struct child, timer);
 
-        step(c->owner, c, &(struct policy_event){ .type = CHILD_EV_TIMER });
+        struct policy_event ev = after(c->owner, c, CHILD_EV_TIMER);
+
+        step(c->owner, c, &ev);
 }
 
 static void on_signals(struct loop_source *src, uint32_t events)
@@ -343,14 +374,22 @@ static void on_signals(struct loop_source *src, uint32_t events)
         while ((n = read(src->fd, infos, sizeof infos)) > 0) {
                 for (size_t i = 0; i < (size_t)n / sizeof infos[0]; i++) {
                         int signo = (int)infos[i].ssi_signo;
-                        if (signo == SIGCHLD) {
+                        switch (sig_classify(&infos[i], s->self)) {
+                        case SIG_ACT_REAP:
                                 reap(s);
-                        } else if (signo == SIGTERM || signo == SIGINT) {
+                                break;
+                        case SIG_ACT_STOP:
                                 stop_all(s, signo, "signal");
-                        } else if (sig_is_forwarded(signo)) {
+                                break;
+                        case SIG_ACT_FORWARD:
+                                /* To every group there is: running, stopping or draining. */
                                 for (size_t k = 0; k < s->n_children; k++)
                                         child_signal_group(&s->children[k], signo);
-                                log_debug("signal.forwarded", LOG_STR("signal", sig_name(signo, buf, sizeof buf)));
+                                log_debug("signal.forwarded", LOG_STR("signal", sig_name(signo, buf, sizeof buf)),
+                                          LOG_INT("from_pid", infos[i].ssi_pid));
+                                break;
+                        case SIG_ACT_DROP:
+                                break;
                         }
                 }
         }
@@ -366,7 +405,8 @@ static int init(struct sup *s, const struct sup_config *cfg)
         loop_init(&s->loop);
         loop_source_init(&s->signals, on_signals);
         mailbox_init(&s->mailbox);
-        s->pid1 = getpid() == 1;
+        s->self = (int)getpid();
+        s->pid1 = s->self == 1;
         s->started_ms = timer_now_ms();
         if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
                 s->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
@@ -477,6 +517,10 @@ void sup_start(struct sup *s)
         s->started = true;
         for (size_t i = 0; i < s->n_children; i++)
                 step(s, &s->children[i], &(struct policy_event){ .type = CHILD_EV_START });
+        /* Not to keep the start directory busy (an unmount, a removal):
+         * the children, restarts included, still start there. */
+        if (s->cfg.fds.dir && chdir("/") < 0)
+                log_warn("supervisor.chdir_failed", LOG_STR("dir", "/"), LOG_STR("error", strerror(errno)));
 }
 
 int sup_run(struct sup *s, bool start)

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,25 +91,33 @@ out:
 int flinkhome_open(struct flinkhome *fh, const char *home, char *err, size_t errlen)
 {
         static const char *const names[] = { "config.yaml", "flink-conf.yaml" };
+        char cwd[PATH_MAX];
         int r;
 
         memset(fh, 0, sizeof *fh);
         fh->conf_dir_fd = -1;
         fh->conf_gid = (gid_t)-1;
-        if (strlen(home) >= sizeof fh->home) {
+        /* Absolute: the supervisor leaves its start directory once the
+         * children run, and renders the configuration again later. */
+        if (home[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+                r = -errno;
+                snprintf(err, errlen, "FLINK_HOME=%.200s is relative and the current directory is unknown (%s): expected an absolute path",
+                         home, strerror(-r));
+                return r;
+        }
+        if (home[0] == '/' ? fmt(fh->home, sizeof fh->home, "%s", home) : fmt(fh->home, sizeof fh->home, "%s/%s", cwd, home)) {
                 /* Cut, it would name another directory, maybe another distribution. */
                 snprintf(err, errlen, "invalid FLINK_HOME=\"%.64s...\": expected a path of at most %zu bytes", home,
                          sizeof fh->home - 1);
                 return -ENAMETOOLONG;
         }
-        snprintf(fh->home, sizeof fh->home, "%s", home);
         if ((r = find_version(fh, err, errlen)) < 0)
                 return r;
         for (int i = 0; i < 2; i++) {
                 /* Flink < 1.19 has no config.yaml; its flink-conf.yaml is legacy. */
                 if (i == 0 && !flinkhome_uses_config_yaml(fh))
                         continue;
-                snprintf(fh->conf_path, sizeof fh->conf_path, "%s/conf/%s", home, names[i]);
+                snprintf(fh->conf_path, sizeof fh->conf_path, "%s/conf/%s", fh->home, names[i]);
                 r = read_file(fh->conf_path, &fh->conf_text, &fh->conf_len);
                 if (r == 0) {
                         fh->conf_legacy = i == 1;

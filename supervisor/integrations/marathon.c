@@ -280,9 +280,9 @@ int marathon_open(struct marathon *m, struct loop *l, struct http *http, const s
         while (len > 0 && cfg->url[len - 1] == '/')
                 len--;
         if (fmt(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id) < 0 ||
-            fmt(m->ca_file, sizeof m->ca_file, "%s", cfg->ca_file ? cfg->ca_file : "") < 0 ||
-            fmt(m->credentials_file, sizeof m->credentials_file, "%s", cfg->credentials_file ? cfg->credentials_file : "") < 0 ||
-            fmt(m->token_file, sizeof m->token_file, "%s", cfg->token_file ? cfg->token_file : "") < 0)
+            fmt_absolute(m->ca_file, sizeof m->ca_file, cfg->ca_file ? cfg->ca_file : "") < 0 ||
+            fmt_absolute(m->credentials_file, sizeof m->credentials_file, cfg->credentials_file ? cfg->credentials_file : "") < 0 ||
+            fmt_absolute(m->token_file, sizeof m->token_file, cfg->token_file ? cfg->token_file : "") < 0)
                 return -ENAMETOOLONG;
         if (getrandom(&m->rng, sizeof m->rng, GRND_NONBLOCK) != sizeof m->rng)
                 m->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);

@@ -6,6 +6,9 @@
  *   record FILE [ignore]   write "ready", then the number of each signal
  *                          received, one per line; exit 0 on TERM/INT
  *                          unless "ignore"
+ *   recordall FILE         the same for every signal 1-31 that can be
+ *                          caught but SIGCHLD (the faults, PIPE and the
+ *                          terminal stops included)
  *   orphans N              leave N grandchildren orphaned; they exit once
  *                          orphaned; print "orphaned" and wait for TERM
  *   storm N                the benchmark's orphan storm, as the child of the
@@ -58,7 +61,7 @@ static void on_signal(int signo)
                 _exit(0);
 }
 
-static int record(const char *file, int ignore)
+static int record(const char *file, int ignore, int all)
 {
         static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGWINCH, SIGCONT, SIGALRM };
         struct sigaction sa = { .sa_handler = on_signal };
@@ -70,6 +73,9 @@ static int record(const char *file, int ignore)
         sigemptyset(&sa.sa_mask);
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
                 sigaction(sigs[i], &sa, NULL);
+        for (int signo = 1; all && signo < 32; signo++)
+                if (signo != SIGKILL && signo != SIGSTOP && signo != SIGCHLD)
+                        sigaction(signo, &sa, NULL);
         put_line(out_fd, "ready\n");
         for (;;)
                 pause();
@@ -266,7 +272,9 @@ int main(int argc, char **argv)
         if (strcmp(cmd, "stamp") == 0 && argc == 4)
                 return stamp(argv[2], atoi(argv[3]));
         if (strcmp(cmd, "record") == 0 && (argc == 3 || argc == 4))
-                return record(argv[2], argc == 4);
+                return record(argv[2], argc == 4, 0);
+        if (strcmp(cmd, "recordall") == 0 && argc == 3)
+                return record(argv[2], 0, 1);
         if (strcmp(cmd, "orphans") == 0 && argc == 3)
                 return orphans(atoi(argv[2]));
         if (strcmp(cmd, "storm") == 0 && argc == 3)

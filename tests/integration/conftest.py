@@ -84,9 +84,10 @@ def signal_numbers(path):
 
 
 class Supervisor:
-    """One run of the binary, its stdout and stderr captured to files."""
+    """One run of the binary, its stdout and stderr captured to files
+    (stderr: a descriptor to send it to instead)."""
 
-    def __init__(self, tmp_path, args, env=None, stdin=subprocess.DEVNULL, prefix=None):
+    def __init__(self, tmp_path, args, env=None, stdin=subprocess.DEVNULL, prefix=None, stderr=None):
         self.tmp = tmp_path
         self.out_path = tmp_path / f"out.{id(self)}"
         self.err_path = tmp_path / f"err.{id(self)}"
@@ -98,7 +99,7 @@ class Supervisor:
         full_env.update(env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen((prefix or []) + [str(BIN)] + list(args), env=full_env,
-                                         stdin=stdin, stdout=out, stderr=err)
+                                         stdin=stdin, stdout=out, stderr=err if stderr is None else stderr)
         self.pid = self.proc.pid
 
     def log(self):

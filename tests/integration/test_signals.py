@@ -94,20 +94,43 @@ def signal_mask(pid, field):
     return {n for n in range(1, 65) if bits >> (n - 1) & 1}
 
 
-def test_sigpipe_is_not_forwarded(sup, tmp_path):
-    s, out = start_recorder(sup, tmp_path)
-    (child,) = children_of(s.pid)
-    # The recorder keeps SIGPIPE's default action: a forwarded one ends it
-    # inside the sender's kill(), so nothing below races the child.
-    assert signal.SIGPIPE not in signal_mask(child, "SigIgn") | signal_mask(child, "SigCgt")
-    os.kill(s.pid, signal.SIGPIPE)
-    # Waiting for another signal to come through proves nothing: pending
-    # signals are taken lowest number first, not in the order sent. The
-    # supervisor blocks SIGPIPE, so it stays pending until the supervisor
-    # has read it from its signalfd; after that, the TERM sent below is
-    # read, and forwarded, only after SIGPIPE was handled.
-    wait_for(lambda: signal.SIGPIPE not in signal_mask(s.pid, "ShdPnd") | signal_mask(s.pid, "SigPnd"),
-             what="SIGPIPE taken by the supervisor")
+def test_every_catchable_signal_reaches_the_child(sup, tmp_path):
+    """The faults (sent with kill, as dumb-init's suite does), SIGPIPE and
+    the terminal stops included: a supervisor that is not PID 1 used to die
+    of them, leaving its child orphaned."""
+    out = tmp_path / "rec"
+    s = sup(["--", TESTCHILD, "recordall", str(out)], {"SUPERVISOR_RESTART": "never"})
+    wait_for(lambda: out.exists() and "ready" in out.read_text(), what="child ready")
+    sent = []
+    for signo in range(1, 32):
+        if signo in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            continue
+        s.signal(signo)
+        sent.append(signo)
+        wait_for(lambda: signo in signal_numbers(out), timeout=5,
+                 what=f"{signal.Signals(signo).name} at the child; log:\n{s.log()}")
+        assert s.proc.poll() is None, f"the supervisor died of {signal.Signals(signo).name}"
     s.signal(signal.SIGTERM)
-    assert s.wait() == 0, "the child died of a forwarded SIGPIPE"
-    assert signal_numbers(out) == [signal.SIGTERM]
+    assert s.wait() == 0
+    assert signal_numbers(out) == sent + [signal.SIGTERM]
+
+
+def test_a_sigpipe_of_its_own_is_not_forwarded(sup, tmp_path):
+    """Its log goes to a pipe nobody reads any more: each line it writes
+    raises SIGPIPE in the supervisor itself, which must not reach the child
+    (the recorder keeps SIGPIPE's default action: it would die of it)."""
+    out = tmp_path / "rec"
+    r, w = os.pipe()
+    os.close(r)
+    s = sup(["--", TESTCHILD, "record", str(out)], {"SUPERVISOR_RESTART": "never", "SUPERVISOR_LOG_LEVEL": "debug"},
+            stderr=w)
+    os.close(w)
+    wait_for(lambda: out.exists() and "ready" in out.read_text(), what="child ready")
+    # Every forwarded signal is a debug line: a write to the broken pipe.
+    # One at a time: pending signals of one kind merge into one.
+    for n in range(1, 4):
+        s.signal(signal.SIGUSR1)
+        wait_for(lambda: signal_numbers(out).count(signal.SIGUSR1) == n, what=f"USR1 number {n} at the child")
+    s.signal(signal.SIGTERM)
+    assert s.wait() == 0, "the child died of the supervisor's own SIGPIPE"
+    assert signal_numbers(out) == [signal.SIGUSR1] * 3 + [signal.SIGTERM]

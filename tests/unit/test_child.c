@@ -60,11 +60,11 @@ static void an_empty_path_entry_is_the_current_directory(void **state)
         char buf[PATH_MAX];
 
         (void)state;
-        assert_int_equal(child_resolve("prog", "/nonexistent:", buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("prog", "/nonexistent:", NULL, buf, sizeof buf), 0);
         assert_string_equal(buf, "./prog");
-        assert_int_equal(child_resolve("prog", ":/nonexistent", buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("prog", ":/nonexistent", NULL, buf, sizeof buf), 0);
         assert_string_equal(buf, "./prog");
-        assert_int_equal(child_resolve("prog", "/nonexistent::/bin", buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("prog", "/nonexistent::/bin", NULL, buf, sizeof buf), 0);
         assert_string_equal(buf, "./prog");
 }
 
@@ -74,12 +74,12 @@ static void the_first_executable_match_wins(void **state)
 
         (void)state;
         snprintf(path, sizeof path, "/nonexistent:%s:/bin", dir);
-        assert_int_equal(child_resolve("prog", path, buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("prog", path, NULL, buf, sizeof buf), 0);
         assert_string_equal(buf + strlen(dir), "/prog");
-        assert_int_equal(child_resolve("sh", "/nonexistent:/bin", buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("sh", "/nonexistent:/bin", NULL, buf, sizeof buf), 0);
         assert_string_equal(buf, "/bin/sh");
         /* A name with a slash is taken as it is. */
-        assert_int_equal(child_resolve("./nothing-here", "/bin", buf, sizeof buf), 0);
+        assert_int_equal(child_resolve("./nothing-here", "/bin", NULL, buf, sizeof buf), 0);
         assert_string_equal(buf, "./nothing-here");
 }
 
@@ -88,12 +88,12 @@ static void not_found_and_not_executable(void **state)
         char buf[PATH_MAX], path[128];
 
         (void)state;
-        assert_int_equal(child_resolve("no-such-program-xyz", "/bin:/usr/bin", buf, sizeof buf), -ENOENT);
-        assert_int_equal(child_resolve("", "/bin", buf, sizeof buf), -ENOENT);
+        assert_int_equal(child_resolve("no-such-program-xyz", "/bin:/usr/bin", NULL, buf, sizeof buf), -ENOENT);
+        assert_int_equal(child_resolve("", "/bin", NULL, buf, sizeof buf), -ENOENT);
         snprintf(path, sizeof path, "%s", dir);
-        assert_int_equal(child_resolve("data", path, buf, sizeof buf), -EACCES);
+        assert_int_equal(child_resolve("data", path, NULL, buf, sizeof buf), -EACCES);
         /* A directory is not a program. */
-        assert_int_equal(child_resolve("tmp", "/", buf, sizeof buf), -EACCES);
+        assert_int_equal(child_resolve("tmp", "/", NULL, buf, sizeof buf), -EACCES);
 }
 
 static void a_path_that_does_not_fit_is_an_error(void **state)
@@ -101,8 +101,8 @@ static void a_path_that_does_not_fit_is_an_error(void **state)
         char buf[16];
 
         (void)state;
-        assert_int_equal(child_resolve("a-rather-long-name", "/bin", buf, sizeof buf), -ENAMETOOLONG);
-        assert_int_equal(child_resolve("/usr/bin/a-rather-long-name", NULL, buf, sizeof buf), -ENAMETOOLONG);
+        assert_int_equal(child_resolve("a-rather-long-name", "/bin", NULL, buf, sizeof buf), -ENAMETOOLONG);
+        assert_int_equal(child_resolve("/usr/bin/a-rather-long-name", NULL, NULL, buf, sizeof buf), -ENAMETOOLONG);
 }
 
 int main(void)

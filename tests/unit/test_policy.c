@@ -237,17 +237,85 @@ static void a_rolling_restart_during_a_stop_ends(void **state)
 }
 
 /* Exactly which events each state takes: 1 allowed, 0 refused. */
+static void what_a_process_leaves_in_its_group_is_drained_first(void **state)
+{
+        const struct policy_config never = { .restart = RESTART_NEVER, .stop_timeout_ms = 8000, .gave_up_code = 111 };
+        struct policy_child c = running();
+        struct policy_actions a;
+
+        (void)state;
+        a = step_ok(&never, &c, (struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = 3, .group_left = true });
+        assert_int_equal(c.state, CHILD_DRAINING);
+        assert_int_equal(a.flags, POLICY_DISARM | POLICY_SIGNAL | POLICY_ARM);
+        assert_int_equal(a.signo, SIGTERM);
+        assert_int_equal(a.timer_ms, 8000);
+        assert_int_equal(a.note, POLICY_NOTE_DRAINING);
+        /* A stop meanwhile reaches them too. */
+        a = step_ok(&never, &c, (struct policy_event){ .type = CHILD_EV_STOP, .signo = SIGINT });
+        assert_int_equal(c.state, CHILD_DRAINING);
+        assert_int_equal(a.flags, POLICY_SIGNAL);
+        assert_int_equal(a.signo, SIGINT);
+        /* Gone: only now does the exit count, with the process's own code. */
+        a = step_ok(&never, &c, (struct policy_event){ .type = CHILD_EV_DRAINED });
+        assert_int_equal(c.state, CHILD_EXITED);
+        assert_int_equal(a.flags, POLICY_DISARM | POLICY_FINAL);
+        assert_int_equal(a.final_code, 3);
+}
+
+static void a_group_that_outlives_the_timeout_is_killed_then_the_child_restarts(void **state)
+{
+        struct policy_child c = running();
+        struct policy_actions a;
+
+        (void)state;
+        step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = 1, .ran_ms = 5, .group_left = true });
+        a = step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_TIMER, .random = 3 });
+        assert_int_equal(c.state, CHILD_BACKOFF);
+        assert_int_equal(a.flags, POLICY_SIGNAL | POLICY_DISARM | POLICY_ARM | POLICY_RECORD_CRASH);
+        assert_int_equal(a.signo, SIGKILL);
+        assert_int_equal(a.timer_ms, backoff_delay_ms(0, 100, 30000, 3));
+        assert_int_equal(c.attempt, 1);
+}
+
+static void a_stopped_group_drains_within_the_stop_deadline(void **state)
+{
+        struct policy_child c = running();
+        struct policy_actions a;
+
+        (void)state;
+        step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_STOP, .signo = SIGTERM });
+        /* The group had SIGTERM with the process: no second one, no new deadline. */
+        a = step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = 143, .group_left = true,
+                                                        .stopping = true });
+        assert_int_equal(c.state, CHILD_DRAINING);
+        assert_int_equal(a.flags, 0);
+        a = step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_TIMER, .stopping = true });
+        assert_int_equal(c.state, CHILD_EXITED);
+        assert_int_equal(a.flags, POLICY_SIGNAL | POLICY_DISARM | POLICY_FINAL);
+        assert_int_equal(a.signo, SIGKILL);
+        assert_int_equal(a.final_code, 143);
+        /* Past the deadline the group had SIGKILL already: nothing to drain. */
+        c = running();
+        step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_STOP, .signo = SIGTERM });
+        step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_TIMER, .stopping = true });
+        a = step_ok(&always, &c, (struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = 137, .group_left = true,
+                                                        .stopping = true });
+        assert_int_equal(c.state, CHILD_EXITED);
+        assert_int_equal(a.final_code, 137);
+}
+
 static void every_cell_is_as_specified(void **state)
 {
         static const int allowed[CHILD_STATE_COUNT][CHILD_EVENT_COUNT] = {
-                /*                  START EXEC EXIT STOP ROLL TIMER */
-                [CHILD_IDLE]     = { 1,    0,   0,   1,   0,   1 },
-                [CHILD_STARTING] = { 0,    1,   1,   1,   1,   1 },
-                [CHILD_RUNNING]  = { 0,    0,   1,   1,   1,   1 },
-                [CHILD_STOPPING] = { 0,    1,   1,   1,   0,   1 },
-                [CHILD_EXITED]   = { 0,    0,   0,   1,   0,   1 },
-                [CHILD_BACKOFF]  = { 0,    0,   0,   1,   0,   1 },
-                [CHILD_GIVEN_UP] = { 0,    0,   0,   1,   0,   1 },
+                /*                  START EXEC EXIT STOP ROLL TIMER DRAINED */
+                [CHILD_IDLE]     = { 1,    0,   0,   1,   0,   1,    0 },
+                [CHILD_STARTING] = { 0,    1,   1,   1,   1,   1,    0 },
+                [CHILD_RUNNING]  = { 0,    0,   1,   1,   1,   1,    0 },
+                [CHILD_STOPPING] = { 0,    1,   1,   1,   0,   1,    0 },
+                [CHILD_EXITED]   = { 0,    0,   0,   1,   0,   1,    0 },
+                [CHILD_BACKOFF]  = { 0,    0,   0,   1,   0,   1,    0 },
+                [CHILD_GIVEN_UP] = { 0,    0,   0,   1,   0,   1,    0 },
+                [CHILD_DRAINING] = { 0,    0,   0,   1,   0,   1,    1 },
         };
 
         (void)state;
@@ -315,6 +383,9 @@ int main(void)
                 cmocka_unit_test(stop_before_start_or_in_backoff_ends_at_once),
                 cmocka_unit_test(a_rolling_restart_is_neither_a_crash_nor_a_backoff),
                 cmocka_unit_test(a_rolling_restart_during_a_stop_ends),
+                cmocka_unit_test(what_a_process_leaves_in_its_group_is_drained_first),
+                cmocka_unit_test(a_group_that_outlives_the_timeout_is_killed_then_the_child_restarts),
+                cmocka_unit_test(a_stopped_group_drains_within_the_stop_deadline),
                 cmocka_unit_test(every_cell_is_as_specified),
                 cmocka_unit_test(final_states_stay_final_and_do_nothing),
                 cmocka_unit_test(out_of_range_is_refused),
