@@ -106,6 +106,10 @@ int probe_targets(const struct conf *c, enum role role, const char *url_setting,
                 r = base_url(url_setting, get_or(c, "jobmanager.rpc.address", "localhost"), port, base, sizeof base, err, errlen);
                 if (r == 0 && fmt(ret->url, sizeof ret->url, "%s/taskmanagers", base) < 0)
                         r = too_long("the REST URL", base, err, errlen);
+                if (r == 0 && !url_setting) {
+                        leadership(c, zk_hosts, zk_chroot, port, ret);
+                        ret->follow_leader = ret->leader_path[0] != '\0';
+                }
                 return r;
         }
         if (role == ROLE_HISTORY_SERVER)
@@ -127,3 +131,36 @@ int probe_targets(const struct conf *c, enum role role, const char *url_setting,
         return 0;
 }
 
+
+/* What a URL's authority and path may hold: no NUL, space or control byte,
+ * none of the bytes Java's serialisation puts around the string. */
+static bool url_byte(unsigned char c)
+{
+        return c > ' ' && c < 0x7f && c != '"' && c != '<' && c != '>' && c != '\\' && c != '^' && c != '`' &&
+               c != '{' && c != '|' && c != '}';
+}
+
+int probe_leader_url(const char *data, size_t len, char *out, size_t size)
+{
+        static const char *const schemes[] = { "http://", "https://" };
+
+        for (size_t i = 0; i < 2; i++) {
+                const char *at = memmem(data, len, schemes[i], strlen(schemes[i]));
+                size_t n = 0;
+
+                if (!at)
+                        continue;
+                /* writeUTF puts the length in the two bytes before the
+                 * string; what follows it (the session id, serialised) may
+                 * start with bytes a URL could hold. */
+                if (at - data >= 2)
+                        n = (size_t)(unsigned char)at[-2] << 8 | (unsigned char)at[-1];
+                if (n <= strlen(schemes[i]) || n > (size_t)(data + len - at))
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        if (!url_byte((unsigned char)at[k]))
+                                return -ENOENT;
+                return fmt(out, size, "%.*s", (int)n, at);
+        }
+        return -ENOENT;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/fmt.h"
 #include "base/log.h"
 #include "integrations/zk.h"
 
@@ -19,7 +20,7 @@ static void set_ready(struct probe *p, bool ready)
         if (ready == p->ready)
                 return;
         p->ready = ready;
-        log_info("probe.ready", LOG_STR("ready", ready ? "yes" : "no"), LOG_STR("url", p->t.url));
+        log_info("probe.ready", LOG_STR("ready", ready ? "yes" : "no"), LOG_STR("url", p->url));
         if (p->changed)
                 p->changed(p->data);
 }
@@ -72,21 +73,69 @@ static void on_answer(const struct http_response *resp, void *data)
                 p->failed++;
         else
                 p->failed = 0;
+        /* Once per streak: a probe that reaches nothing must not be silent,
+         * nor fill the log. */
+        if (resp->status == 0 && !p->told_unreachable)
+                log_warn("probe.unreachable", LOG_STR("url", p->url), LOG_STR("error", resp->error ? resp->error : ""),
+                         LOG_STR("meaning", "not ready until it answers; set SUPERVISOR_PROBE_URL if this is the wrong address"));
+        else if (resp->status != 0 && p->told_unreachable)
+                log_info("probe.reachable", LOG_STR("url", p->url), LOG_INT("status", resp->status));
+        p->told_unreachable = resp->status == 0;
         if (p->t.kind == PROBE_TASKMANAGER)
                 p->answered = resp->status == 200 && !resp->error && listed(resp->body, resp->len, p->t.resource_id);
         else
                 p->answered = resp->status == 200 && !resp->error;
-        log_debug("probe.answer", LOG_STR("url", p->t.url), LOG_INT("status", resp->status),
+        log_debug("probe.answer", LOG_STR("url", p->url), LOG_INT("status", resp->status),
                   LOG_STR("error", resp->error ? resp->error : ""));
-        if (p->answered && p->t.leader_path[0] && p->zk) {
+        if (p->answered && p->t.leader_path[0] && p->zk && !p->t.follow_leader) {
                 if (!p->zk_busy && zk_get(p->zk, p->t.leader_path, on_leader, p) == 0)
                         p->zk_busy = true;
                 if (!p->leads)
                         set_ready(p, false);
         } else {
-                set_ready(p, p->answered && (p->t.leader_path[0] == '\0' || p->leads));
+                set_ready(p, p->answered && (p->t.leader_path[0] == '\0' || p->t.follow_leader || p->leads));
         }
         schedule(p);
+}
+
+static void ask(struct probe *p, const char *url)
+{
+        if (url != p->url && fmt(p->url, sizeof p->url, "%s", url) < 0) {
+                schedule(p);
+                return;
+        }
+        struct http_request req = { .method = "GET", .url = p->url, .timeout_ms = p->timing.timeout_ms };
+        if (http_start(p->http, &req, on_answer, p, &p->call) < 0) {
+                p->call = NULL;
+                schedule(p);
+        }
+}
+
+/* A TaskManager under HA asks the JobManager that leads now. */
+static void on_tm_leader(struct zk *zk, int rc, const char *data, size_t len, void *cbdata)
+{
+        struct probe *p = cbdata;
+        char leader[512];
+
+        (void)zk;
+        p->zk_busy = false;
+        if (p->closed)
+                return;
+        if (rc != ZK_OK || probe_leader_url(data, len, leader, sizeof leader) < 0 ||
+            fmt(p->url, sizeof p->url, "%s/taskmanagers", leader) < 0) {
+                if (!p->told_no_leader)
+                        log_warn("probe.no_leader", LOG_STR("znode", p->t.leader_path),
+                                 LOG_STR("meaning", "no JobManager leads: not ready until one does"));
+                p->told_no_leader = true;
+                p->answered = false;
+                set_ready(p, false);
+                schedule(p);
+                return;
+        }
+        if (p->told_no_leader)
+                log_info("probe.leader", LOG_STR("url", p->url));
+        p->told_no_leader = false;
+        ask(p, p->url);
 }
 
 static void on_tick(struct timer *t)
@@ -102,15 +151,16 @@ static void on_tick(struct timer *t)
                 p->answered = p->leads = false;
                 set_ready(p, false);
         }
-        if (pid == 0 || p->call) {
+        if (pid == 0 || p->call || (p->t.follow_leader && p->zk_busy)) {
                 schedule(p);
                 return;
         }
-        struct http_request req = { .method = "GET", .url = p->t.url, .timeout_ms = p->timing.timeout_ms };
-        if (http_start(p->http, &req, on_answer, p, &p->call) < 0) {
-                p->call = NULL;
-                schedule(p);
+        if (p->t.follow_leader && p->zk && zk_get(p->zk, p->t.leader_path, on_tm_leader, p) == 0) {
+                p->zk_busy = true;
+                return;
         }
+        /* No session now: the configured address is all there is. */
+        ask(p, p->t.url);
 }
 
 int probe_open(struct probe *p, struct loop *l, struct http *http, struct zk *zk, const struct probe_timing *timing,

@@ -10,7 +10,9 @@
  * grace after a (re)start nothing counts against it, later only a
  * JobManager whose REST has not answered at all for `failures` probes in a
  * row is unhealthy. A TaskManager is never unhealthy for what the
- * JobManager says or does not say. The probe owns nothing of the child:
+ * JobManager says or does not say. Under ZooKeeper HA a TaskManager asks
+ * the leading JobManager, whose REST address it reads from Flink's leader
+ * node each time. The probe owns nothing of the child:
  * it learns the child's pid through a callback and starts over on a new pid. */
 #pragma once
 
@@ -34,6 +36,7 @@ typedef void (*probe_changed_fn)(void *data);
 
 struct probe {
         struct probe_targets t;
+        char url[640];            /* what is asked now: t.url, or the leader's */
         struct probe_timing timing;
         struct http *http;
         struct zk *zk;            /* NULL: no session to read leadership from */
@@ -48,6 +51,8 @@ struct probe {
         bool answered;            /* the last probe got 200 (JobManager) or the list (TaskManager) */
         bool leads;
         bool ready;
+        bool told_unreachable;    /* said once per streak of probes without an answer */
+        bool told_no_leader;
         probe_pid_fn pid_fn;
         probe_changed_fn changed; /* readiness changed */
         void *data;

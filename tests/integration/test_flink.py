@@ -317,7 +317,12 @@ def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
         health = {a.rest: free_port(), b.rest: free_port()}
         jms = {c.rest: c.jobmanager(SUPERVISOR_HEALTH_PORT=str(health[c.rest]), SUPERVISOR_PROBE_INTERVAL="1", **env)
                for c in (a, b)}
-        tm = a.taskmanager("-Dtaskmanager.resource-id=tm-ha", **env)
+        # Its jobmanager.rpc.address is localhost's default 8081, where no
+        # JobManager serves: only the leader node in ZooKeeper can lead its
+        # probe to the right REST.
+        tm_health = free_port()
+        tm = a.taskmanager("-Dtaskmanager.resource-id=tm-ha", SUPERVISOR_HEALTH_PORT=str(tm_health),
+                           SUPERVISOR_PROBE_INTERVAL="1", **env)
 
         def leading():
             """The cluster whose REST address Flink published as the leader's."""
@@ -337,12 +342,17 @@ def test_ha_failover_between_two_jobmanagers_through_zookeeper(sup, tmp_path):
         wait_for(lambda: get(health[first.rest], "/ready")[0] == 200, timeout=30, what="the leader ready")
         wait_for(lambda: get(health[standby.rest], "/ready")[0] == 503 and get(health[standby.rest], "/health")[0] == 200,
                  timeout=30, what="the standby alive, not ready")
+        wait_for(lambda: get(tm_health, "/ready")[0] == 200, timeout=30, what="the TaskManager ready through the leader")
+        assert f"url=http://localhost:{first.rest}/taskmanagers" in tm.log()
         (jvm,) = java_pids(jms[first.rest].pid)
         os.kill(jvm, signal.SIGKILL)
         wait_for(lambda: registered_with(standby), timeout=120, interval=0.5,
                  what="the standby leading with the TaskManager registered to it")
         assert not java_pids(jms[first.rest].pid), "the killed JobManager came back during the test"
         wait_for(lambda: get(health[standby.rest], "/ready")[0] == 200, timeout=30, what="the new leader ready")
+        wait_for(lambda: f"event=probe.ready ready=yes url=http://localhost:{standby.rest}/taskmanagers" in tm.log(),
+                 timeout=30, what="the TaskManager's probe following the new leader")
+        assert get(tm_health, "/ready")[0] == 200
         for s in (tm, jms[standby.rest]):
             stop_and_check(s)
         jms[first.rest].signal(signal.SIGTERM)

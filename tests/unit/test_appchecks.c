@@ -174,6 +174,49 @@ static void probe_leadership_paths(void **state)
         conf_free(&c);
 }
 
+static void a_taskmanager_under_ha_follows_the_leader(void **state)
+{
+        struct probe_targets t;
+        struct conf c;
+        char err[300];
+        (void)state;
+        conf_init(&c);
+        conf_set(&c, "jobmanager.rpc.address", "localhost", CONF_SRC_FILE);
+        conf_set(&c, "taskmanager.resource-id", "tm-1", CONF_SRC_ENV);
+        assert_int_equal(probe_targets(&c, ROLE_TASKMANAGER, NULL, "zk1:2181", "", &t, err, sizeof err), 0);
+        assert_false(t.follow_leader);
+        conf_set(&c, "high-availability.type", "zookeeper", CONF_SRC_ZOOKEEPER);
+        conf_set(&c, "high-availability.zookeeper.quorum", "zk1:2181", CONF_SRC_ENV);
+        assert_int_equal(probe_targets(&c, ROLE_TASKMANAGER, NULL, "zk1:2181", "", &t, err, sizeof err), 0);
+        assert_true(t.follow_leader);
+        assert_string_equal(t.leader_path, "/flink/default/leader/rest_server/connection_info");
+        assert_string_equal(t.url, "http://localhost:8081/taskmanagers");
+        /* An address given is the one asked. */
+        assert_int_equal(probe_targets(&c, ROLE_TASKMANAGER, "http://jm:8081", "zk1:2181", "", &t, err, sizeof err), 0);
+        assert_false(t.follow_leader);
+        /* HA in a quorum we hold no session with: the configured address. */
+        assert_int_equal(probe_targets(&c, ROLE_TASKMANAGER, NULL, "other:2181", "", &t, err, sizeof err), 0);
+        assert_false(t.follow_leader);
+        conf_free(&c);
+}
+
+static void the_leaders_url_comes_out_of_its_node(void **state)
+{
+        /* As ObjectOutputStream has it: block data, writeUTF's length, the
+         * string, then the session id (an object whose bytes start "sr"). */
+        static const char node[] = "\xac\xed\x00\x05\x77\x17\x00\x15http://10.0.0.5:38081sr\x00\x0ejava.util.UUID";
+        static const char no_length[] = "http://10.0.0.5:38081sr";
+        static const char bad[] = "\x00\x0ahttp://a\x01" "bc";
+        char url[64], small[8];
+        (void)state;
+        assert_int_equal(probe_leader_url(node, sizeof node - 1, url, sizeof url), 0);
+        assert_string_equal(url, "http://10.0.0.5:38081");
+        assert_int_equal(probe_leader_url(node, sizeof node - 1, small, sizeof small), -ENAMETOOLONG);
+        assert_int_equal(probe_leader_url(no_length, sizeof no_length - 1, url, sizeof url), -ENOENT);
+        assert_int_equal(probe_leader_url(bad, sizeof bad - 1, url, sizeof url), -ENOENT);
+        assert_int_equal(probe_leader_url("", 0, url, sizeof url), -ENOENT);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -186,6 +229,8 @@ int main(void)
                 cmocka_unit_test(malformed_answers),
                 cmocka_unit_test(probe_targets_by_role),
                 cmocka_unit_test(probe_leadership_paths),
+                cmocka_unit_test(a_taskmanager_under_ha_follows_the_leader),
+                cmocka_unit_test(the_leaders_url_comes_out_of_its_node),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
