@@ -116,6 +116,14 @@ static void child_final(struct sup *s, struct child *c, int code)
 
 static void roll_next(struct sup *s);
 
+/* The facts of "what comes after the process" for a step at now. */
+static struct policy_event after(struct sup *s, struct child *c, enum child_event type)
+{
+        return (struct policy_event){ .type = type, .stopping = s->stopping,
+                                      .over_limit = crashloop_peek(&c->crashes, timer_now_ms()),
+                                      .random = backoff_random(&s->rng) };
+}
+
 static void on_exec_status(struct loop_source *src, uint32_t events);
 
 static void spawn(struct sup *s, struct child *c)
@@ -129,10 +137,11 @@ static void spawn(struct sup *s, struct child *c)
         c->started_ms = timer_now_ms();
         if (r < 0) {
                 log_error("child.spawn_failed", LOG_STR("child", c->name), LOG_STR("error", strerror(-r)));
+                struct policy_event ev = after(s, c, CHILD_EV_EXIT);
+
+                ev.exit_code = EXIT_SUPERVISOR_FAILED;
                 c->exits++;
-                step(s, c, &(struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = EXIT_SUPERVISOR_FAILED,
-                                                   .stopping = s->stopping, .random = backoff_random(&s->rng),
-                                                   .over_limit = crashloop_peek(&c->crashes, c->started_ms) });
+                step(s, c, &ev);
                 return;
         }
         c->exec_pipe.handler = on_exec_status;
@@ -232,8 +241,7 @@ static void step(struct sup *s, struct child *c, const struct policy_event *ev)
 
 static void child_reaped(struct sup *s, struct child *c, int wstatus)
 {
-        uint64_t now = timer_now_ms();
-        uint64_t ran_ms = now - c->started_ms;
+        uint64_t ran_ms = timer_now_ms() - c->started_ms;
         int code = child_exit_code(wstatus);
         char buf[16];
 
@@ -257,18 +265,13 @@ static void child_reaped(struct sup *s, struct child *c, int wstatus)
         /* What it left in its group is drained before anything else, so a
          * restart never finds its predecessor's processes holding ports
          * or files, and the supervisor never exits leaving them behind. */
-        step(s, c, &(struct policy_event){ .type = CHILD_EV_EXIT, .exit_code = code, .exec_failed = c->exec_errno != 0,
-                                           .ran_ms = ran_ms, .group_left = child_group_left(c),
-                                           .stopping = s->stopping, .over_limit = crashloop_peek(&c->crashes, now),
-                                           .random = backoff_random(&s->rng) });
-}
+        struct policy_event ev = after(s, c, CHILD_EV_EXIT);
 
-/* The facts of "what comes after the process" for a step at now. */
-static struct policy_event after(struct sup *s, struct child *c, enum child_event type)
-{
-        return (struct policy_event){ .type = type, .stopping = s->stopping,
-                                      .over_limit = crashloop_peek(&c->crashes, timer_now_ms()),
-                                      .random = backoff_random(&s->rng) };
+        ev.exit_code = code;
+        ev.exec_failed = c->exec_errno != 0;
+        ev.ran_ms = ran_ms;
+        ev.group_left = child_group_left(c);
+        step(s, c, &ev);
 }
 
 static struct child *child_by_pid(struct sup *s, pid_t pid)
