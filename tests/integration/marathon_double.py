@@ -32,6 +32,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import oracle
+
 MARATHON_VERSION = "1.11.24"
 MAX_BODY = 1 << 20  # bytes; larger bodies get 413
 SOCKET_TIMEOUT = 10.0  # seconds; a stalled client never holds a handler thread for long
@@ -399,6 +401,13 @@ def _reply(status, payload=None, headers=None):
     return status, payload, headers or {}
 
 
+def _with_oracle(text, partial, own):
+    """Marathon's own rules (the oracle) and what this double models
+    itself: a body either rejects is rejected, with the details of both."""
+    errors = oracle.errors(text, partial)
+    return errors + [e for e in own if e not in errors]
+
+
 def _invalid(errors):
     return _reply(422, {"message": "Object is not valid", "details": _details(errors)})
 
@@ -495,7 +504,7 @@ class MarathonDouble:
         """Stores an app as if POSTed (validated, defaults filled in), without
         a deployment and without counting as a change. Returns app(id)."""
         definition = dict(definition)
-        errors = _structure_errors(definition, new_app=True)
+        errors = _with_oracle(json.dumps(definition), False, _structure_errors(definition, new_app=True))
         if not errors:
             definition = _normalise(definition)
             errors = _semantic_errors(definition)
@@ -613,7 +622,7 @@ class MarathonDouble:
         body, error = _parse_body(record)
         if error:
             return error
-        errors = _structure_errors(body, new_app=True)
+        errors = _with_oracle(record.body, False, _structure_errors(body, new_app=True))
         if errors:
             return _invalid(errors)
         target = _normalise(body)
@@ -631,7 +640,7 @@ class MarathonDouble:
         body, error = _parse_body(record)
         if error:
             return error
-        errors = _structure_errors(body, new_app=False)
+        errors = _with_oracle(record.body, True, _structure_errors(body, new_app=False))
         if isinstance(body.get("id"), str) and _absolute(body["id"]) != app_id:
             errors.append(("/id", f"must be the app id of the path, {app_id}"))
         if errors:

@@ -6,14 +6,13 @@ with the probes, the Marathon client and the ZooKeeper session all busy."""
 import pytest
 
 from conftest import TESTCHILD, fake_flink_home, free_port, wait_for
-from marathon_double import MarathonDouble
-from test_marathon import APP, app_definition
+from test_marathon import APP, CheckedDouble, app_definition
 from test_zookeeper import put, zk  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
 def marathon():
-    with MarathonDouble() as m:
+    with CheckedDouble() as m:
         m.add_app(app_definition())
         yield m
 

@@ -12,8 +12,22 @@ import pytest
 from conftest import TESTCHILD, alive, free_port, wait_for
 from test_health import get
 from marathon_double import MarathonDouble
+from oracle import errors as oracle_errors
 
 APP = "/flink/jobmanager"
+
+
+class CheckedDouble(MarathonDouble):
+    """The double, and at the end every body the supervisor sent it held to
+    Marathon's own rules (the oracle: --errors-only, --partial for PUT and
+    PATCH), whatever the double answered (its fail_next answers included)."""
+
+    def __exit__(self, exc_type, *rest):
+        sent = [w for w in self.writes() if w.body]
+        super().__exit__(exc_type, *rest)
+        if exc_type is None:
+            for w in sent:
+                assert oracle_errors(w.body, partial=w.method != "POST") == [], (w.method, w.path, w.body)
 
 
 def app_definition(with_health_port=True):
@@ -28,7 +42,7 @@ def app_definition(with_health_port=True):
 
 @pytest.fixture
 def marathon():
-    with MarathonDouble() as m:
+    with CheckedDouble() as m:
         m.add_app(app_definition())
         yield m
 
@@ -120,7 +134,7 @@ def test_waits_while_a_deployment_holds_the_app_and_retries_after_409(sup, tmp_p
 
 
 def test_many_instances_starting_together_cause_one_write(sup, tmp_path):
-    with MarathonDouble(deploy_seconds=3.0) as marathon:
+    with CheckedDouble(deploy_seconds=3.0) as marathon:
         marathon.add_app(app_definition())
         instances = [start(sup, tmp_path, marathon.url)[0] for _ in range(5)]
         for s in instances:
@@ -133,7 +147,7 @@ def test_many_instances_starting_together_cause_one_write(sup, tmp_path):
 
 
 def test_basic_auth_and_credentials_never_logged(sup, tmp_path):
-    with MarathonDouble(credentials=("flink", "s3cr3t-pw")) as marathon:
+    with CheckedDouble(credentials=("flink", "s3cr3t-pw")) as marathon:
         marathon.add_app(app_definition())
         creds = tmp_path / "creds"
         creds.write_text("flink:s3cr3t-pw\n")
@@ -146,7 +160,7 @@ def test_basic_auth_and_credentials_never_logged(sup, tmp_path):
 
 
 def test_401_is_one_clear_error_and_the_token_file_is_read_again(sup, tmp_path):
-    with MarathonDouble(token="fresh-token-123") as marathon:
+    with CheckedDouble(token="fresh-token-123") as marathon:
         marathon.add_app(app_definition())
         token = tmp_path / "token"
         token.write_text("expired-token-456\n")
@@ -201,7 +215,7 @@ def test_bad_answers_are_logged_and_retried(sup, tmp_path, marathon, reply):
 
 
 def test_redirect_to_the_leader_is_followed(sup, tmp_path, marathon):
-    with MarathonDouble() as follower:
+    with CheckedDouble() as follower:
         follower.redirect_to(marathon.url)
         s, _ = start(sup, tmp_path, follower.url)
         s.wait_log("event=marathon.registered", timeout=20)
@@ -210,7 +224,7 @@ def test_redirect_to_the_leader_is_followed(sup, tmp_path, marathon):
 
 
 def test_app_without_a_health_port_is_one_error_and_no_write(sup, tmp_path):
-    with MarathonDouble() as marathon:
+    with CheckedDouble() as marathon:
         marathon.add_app(app_definition(with_health_port=False))
         s, ready = start(sup, tmp_path, marathon.url)
         s.wait_log("event=marathon.cannot_check", timeout=20)
@@ -253,7 +267,7 @@ def example_apps():
 def test_example_apps_already_carry_the_checks_the_supervisor_wants(sup, tmp_path, app):
     """conf/marathon: what the examples declare is what registration would
     write, so deploying them causes no second deployment."""
-    with MarathonDouble() as marathon:
+    with CheckedDouble() as marathon:
         marathon.add_app(app)
         s = sup(["--", TESTCHILD, "record", str(tmp_path / "rec")],
                 {**app["env"], "MARATHON_URL": marathon.url, "MARATHON_APP_ID": app["id"],
@@ -262,3 +276,13 @@ def test_example_apps_already_carry_the_checks_the_supervisor_wants(sup, tmp_pat
         s.wait_log("event=marathon.checks_match", timeout=20)
         assert marathon.writes() == []
         stop(s)
+
+
+def test_a_body_marathon_would_refuse_fails_the_checked_double():
+    from test_marathon_double import call
+    with pytest.raises(AssertionError, match="intervalSeconds"):
+        with CheckedDouble() as m:
+            m.add_app(app_definition())
+            body = {"healthChecks": [{"protocol": "HTTP", "intervalSeconds": "30"}]}
+            reply = call(m.url, "PATCH", f"/v2/apps{APP}", body)
+            assert reply.status == 422

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, ROOT
+from oracle import check_files, errors as oracle_errors
 
 DEFS = ROOT / "conf" / "marathon"
 ROLES = {"local", "jobmanager", "appmaster", "taskmanager", "standalone-job", "history-server"}
@@ -139,3 +140,19 @@ def test_role_checks_out_with_the_task_environment(name):
     out = subprocess.run([str(BIN), "--print-config"] + app["args"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "# from: mesos" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["jobmanager.json", "taskmanager.json", "group.json"])
+def test_what_we_ship_passes_marathons_own_rules_without_a_warning(name):
+    """The oracle (../shared/oracle): Marathon 1.10's types and validators and
+    the 1.7 schema; also as DC/OS starts Marathon."""
+    for extra in ([], ["--dcos"]):
+        code, out = check_files(DEFS / name, extra=extra)
+        assert code == 0, out
+
+
+def test_the_oracle_can_fail_on_what_we_ship():
+    app = json.loads((DEFS / "jobmanager.json").read_text())
+    app["healthChecks"][0]["portIndex"] = 9
+    found = oracle_errors(json.dumps(app), partial=False)
+    assert any(path == "/healthChecks(0)/portIndex" for path, _ in found), found

@@ -228,6 +228,28 @@ def test_post_creates_and_refuses_a_duplicate():
         assert get_app(d, "/flink/posted")["cmd"] == "sleep 1000"
 
 
+# What Marathon's own validators reject and this double models no rule for:
+# the oracle (../shared/oracle) decides.
+ORACLE_ONLY = [
+    ("one-character cmd", {"id": "/flink/a", "cmd": "x"}, "/cmd"),
+    ("unknown constraint operator", {"id": "/flink/a", "cmd": "sleep 1", "constraints": [["hostname", "NOPE"]]},
+     "/constraints(0)"),
+    ("reserved id segment", {"id": "/flink/restart", "cmd": "sleep 1"}, "/id"),
+]
+
+
+@pytest.mark.parametrize("what, body, path", ORACLE_ONLY, ids=[case[0] for case in ORACLE_ONLY])
+def test_what_marathons_validators_reject_gets_422(what, body, path):
+    with MarathonDouble() as d:
+        for method, url in (("POST", "/v2/apps"), ("PUT", f"/v2/apps{body['id']}")):
+            reply = call(d.url, method, url, body)
+            assert reply.status == 422, f"{what} ({method}): {reply.status} {reply.body}"
+            assert path in [x["path"] for x in reply.json()["details"]], reply.json()
+        with pytest.raises(InvalidApp):
+            d.add_app(body)
+        assert call(d.url, "GET", f"/v2/apps{body['id']}").status == 404
+
+
 def test_version_alone_rolls_back(double):
     v0 = get_app(double)["version"]
     v1 = put(double, {"env": {"CHANGED": "1"}}).json()["version"]
@@ -299,7 +321,7 @@ INVALID = [
     ("port and portIndex", {"healthChecks": [{**HC, "port": 8558}]}, "/healthChecks(0)"),
     ("unknown protocol", {"healthChecks": [{**HC, "protocol": "GRPC"}]}, "/healthChecks(0)/protocol"),
     ("protocol in lower case", {"healthChecks": [{**HC, "protocol": "http"}]}, "/healthChecks(0)/protocol"),
-    ("COMMAND without command", {"healthChecks": [{"protocol": "COMMAND"}]}, "/healthChecks(0)/command"),
+    ("COMMAND without command", {"healthChecks": [{"protocol": "COMMAND"}]}, "/healthChecks(0)"),
     ("two MESOS_* checks", {"healthChecks": [{"protocol": "MESOS_HTTP", "portIndex": 2},
                                              {"protocol": "MESOS_TCP", "portIndex": 0}]}, "/healthChecks"),
     ("two readiness checks", {"readinessChecks": [RC, {**RC, "name": "again"}]}, "/readinessChecks"),
