@@ -131,7 +131,7 @@ static int pick_health_port(const struct settings *set, uint16_t *ret)
         return 0;
 }
 
-static int supervise_command(const struct settings *set, char *const *cmd, const struct child_start *fds)
+static int supervise_command(const struct settings *set, char *const *cmd, const struct child_start *start)
 {
         struct service svc;
         uint16_t port;
@@ -141,7 +141,7 @@ static int supervise_command(const struct settings *set, char *const *cmd, const
         if ((r = pick_health_port(set, &port)) != 0)
                 return r;
         envp = settings_child_env(environ, NULL);
-        r = service_open(&svc, set, fds);
+        r = service_open(&svc, set, start);
         if (r >= 0 && !envp)
                 r = -ENOMEM;
         if (r >= 0)
@@ -162,7 +162,7 @@ out:
         return r;
 }
 
-static int run(struct cli *cli, const struct child_start *fds)
+static int run(struct cli *cli, const struct child_start *start)
 {
         struct settings set;
         enum role role;
@@ -189,7 +189,7 @@ static int run(struct cli *cli, const struct child_start *fds)
         if (!cli->cmd) {
                 if ((r = pick_role(cli, &role)) != 0)
                         return r;
-                return runner_run(&set, cli, role, fds);
+                return runner_run(&set, cli, role, start);
         }
         if (cli->action == CLI_CHECK) {
                 char path[PATH_MAX];
@@ -201,14 +201,14 @@ static int run(struct cli *cli, const struct child_start *fds)
                 printf("flink-supervisor: configuration ok\n");
                 return 0;
         }
-        return supervise_command(&set, cli->cmd, fds);
+        return supervise_command(&set, cli->cmd, start);
 }
 
 int main(int argc, char **argv)
 {
         int keep[64];
         char dir[PATH_MAX];
-        const struct child_start fds = { .keep = keep, .n_keep = inherited_fds(keep, sizeof keep / sizeof keep[0]),
+        const struct child_start start = { .keep = keep, .n_keep = inherited_fds(keep, sizeof keep / sizeof keep[0]),
                                          .dir = getcwd(dir, sizeof dir) };
         struct cli cli;
         char err[256];
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
                 r = 0;
                 break;
         default:
-                r = run(&cli, &fds);
+                r = run(&cli, &start);
                 break;
         }
         cli_free(&cli);

@@ -26,7 +26,7 @@ struct runner {
         const struct settings *set;
         struct cli *cli;
         enum role role;
-        const struct child_start *fds;
+        const struct child_start *start;
         struct flinkhome fh;
         struct flinkconf_input in;
         char hostname[256];
@@ -35,7 +35,6 @@ struct runner {
         struct launch plan;
         struct child_creds creds;
         bool have_creds;
-        char dir[512];
         bool own_dir;
         struct conf running;      /* the configuration the children run with */
         bool use_zk;
@@ -129,7 +128,7 @@ static int apply(struct runner *r, const struct conf *c)
                 return -ENOMEM;
         if (targets(r, c, &t, err, sizeof err) == 0)
                 service_probe_targets(&r->svc, &t);
-        log_info("config.written", LOG_STR("dir", r->dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
+        log_info("config.written", LOG_STR("dir", r->fh.conf_dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
         return 0;
 }
@@ -303,8 +302,7 @@ static int start_runtime(struct runner *r, char *err, size_t errlen)
                                           errlen)) < 0)
                 return rc;
         r->own_dir = !r->set->conf_dir;
-        snprintf(r->dir, sizeof r->dir, "%s", r->fh.conf_dir);
-        rc = launch_plan(&r->plan, r->role, &r->fh, r->cli->role_args, r->cli->n_role_args, environ, r->dir);
+        rc = launch_plan(&r->plan, r->role, &r->fh, r->cli->role_args, r->cli->n_role_args, environ, r->fh.conf_dir);
         if (rc < 0)
                 snprintf(err, errlen, "cannot plan the children of %s: %s", role_name(r->role), strerror(-rc));
         return rc;
@@ -314,7 +312,7 @@ static int start_runtime(struct runner *r, char *err, size_t errlen)
  * the first valid configuration. */
 static int supervise(struct runner *r)
 {
-        int rc = service_open(&r->svc, r->set, r->fds);
+        int rc = service_open(&r->svc, r->set, r->start);
 
         r->svc_open = true;
         r->svc.before_spawn = before_spawn;
@@ -338,7 +336,7 @@ static int supervise(struct runner *r)
         return sup_run(r->svc.sup, !r->use_zk);
 }
 
-int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *fds)
+int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *start)
 {
         struct runner *r = calloc(1, sizeof *r);
         struct conf local;
@@ -350,7 +348,7 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role, cons
         r->set = set;
         r->cli = cli;
         r->role = role;
-        r->fds = fds;
+        r->start = start;
         /* The layers without ZooKeeper are checked before anything starts,
          * also when ZooKeeper comes later: they must be valid on their own. */
         if (prepare(r, err, sizeof err) < 0 || build(r, NULL, &local, err, sizeof err) < 0) {
@@ -384,7 +382,7 @@ out:
         if (r->svc_open)
                 service_close(&r->svc);
         if (r->own_dir)
-                flinkhome_remove_conf_dir(r->dir);
+                flinkhome_remove_conf_dir(r->fh.conf_dir);
         conf_free(&r->running);
         launch_free(&r->plan);
         flinkhome_close(&r->fh);

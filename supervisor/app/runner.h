@@ -10,5 +10,6 @@
 #include "config/settings.h"
 #include "core/child.h"
 
-/* Returns the supervisor's exit code; fds are what children keep open. */
-int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *fds);
+/* Returns the supervisor's exit code; start is what children start with
+ * (descriptors, directory). */
+int runner_run(const struct settings *set, struct cli *cli, enum role role, const struct child_start *start);

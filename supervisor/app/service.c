@@ -48,7 +48,7 @@ static void on_before_spawn(size_t i, uint64_t starts, void *data)
                 svc->before_spawn(i, starts, svc->before_spawn_data);
 }
 
-int service_open(struct service *svc, const struct settings *set, const struct child_start *fds)
+int service_open(struct service *svc, const struct settings *set, const struct child_start *start)
 {
         const struct sup_config cfg = {
                 .policy = { .restart = (enum restart_policy)set->restart,
@@ -59,7 +59,7 @@ int service_open(struct service *svc, const struct settings *set, const struct c
                             .gave_up_code = EXIT_GAVE_UP },
                 .max_restarts = (unsigned)set->max_restarts,
                 .restart_window_ms = (uint64_t)set->restart_window_s * 1000u,
-                .fds = *fds,
+                .start = *start,
         };
         const struct sup_hooks hooks = { .status = on_status, .running = on_running, .stopping = on_stopping,
                                          .before_spawn = on_before_spawn, .data = svc };

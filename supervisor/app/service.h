@@ -36,9 +36,9 @@ struct service {
         void *before_spawn_data;
 };
 
-/* The supervisor with set's policy; fds are what children keep open.
- * Returns 0 or -errno; service_close is safe after a failure. */
-int service_open(struct service *svc, const struct settings *set, const struct child_start *fds);
+/* The supervisor with set's policy; start is what children start with
+ * (descriptors, directory). Returns 0 or -errno; service_close is safe after a failure. */
+int service_open(struct service *svc, const struct settings *set, const struct child_start *start);
 /* Serves /health, /ready and /metrics on port (0: off); extra (may be
  * NULL) adds to each snapshot. A port that cannot be bound is logged and
  * skipped: the children run regardless. */

@@ -132,7 +132,7 @@ static void spawn(struct sup *s, struct child *c)
 
         if (s->hooks.before_spawn)
                 s->hooks.before_spawn((size_t)(c - s->children), c->starts, s->hooks.data);
-        r = child_spawn(c, &s->saved, &s->cfg.fds);
+        r = child_spawn(c, &s->saved, &s->cfg.start);
         c->starts++;
         c->started_ms = timer_now_ms();
         if (r < 0) {
@@ -522,7 +522,7 @@ void sup_start(struct sup *s)
                 step(s, &s->children[i], &(struct policy_event){ .type = CHILD_EV_START });
         /* Not to keep the start directory busy (an unmount, a removal):
          * the children, restarts included, still start there. */
-        if (s->cfg.fds.dir && chdir("/") < 0)
+        if (s->cfg.start.dir && chdir("/") < 0)
                 log_warn("supervisor.chdir_failed", LOG_STR("dir", "/"), LOG_STR("error", strerror(errno)));
 }
 

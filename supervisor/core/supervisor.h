@@ -22,7 +22,7 @@ struct sup_config {
         struct policy_config policy;
         unsigned max_restarts;        /* more within restart_window_ms: give up */
         uint64_t restart_window_ms;
-        struct child_start fds;         /* borrowed */
+        struct child_start start;       /* what children start with; borrowed */
 };
 
 /* What the supervisor tells its owner; every hook may be NULL. Each runs

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +90,6 @@ out:
 int flinkhome_open(struct flinkhome *fh, const char *home, char *err, size_t errlen)
 {
         static const char *const names[] = { "config.yaml", "flink-conf.yaml" };
-        char cwd[PATH_MAX];
         int r;
 
         memset(fh, 0, sizeof *fh);
@@ -99,17 +97,17 @@ int flinkhome_open(struct flinkhome *fh, const char *home, char *err, size_t err
         fh->conf_gid = (gid_t)-1;
         /* Absolute: the supervisor leaves its start directory once the
          * children run, and renders the configuration again later. */
-        if (home[0] != '/' && !getcwd(cwd, sizeof cwd)) {
-                r = -errno;
-                snprintf(err, errlen, "FLINK_HOME=%.200s is relative and the current directory is unknown (%s): expected an absolute path",
-                         home, strerror(-r));
-                return r;
-        }
-        if (home[0] == '/' ? fmt(fh->home, sizeof fh->home, "%s", home) : fmt(fh->home, sizeof fh->home, "%s/%s", cwd, home)) {
+        r = fmt_absolute(fh->home, sizeof fh->home, home);
+        if (r == -ENAMETOOLONG) {
                 /* Cut, it would name another directory, maybe another distribution. */
                 snprintf(err, errlen, "invalid FLINK_HOME=\"%.64s...\": expected a path of at most %zu bytes", home,
                          sizeof fh->home - 1);
-                return -ENAMETOOLONG;
+                return r;
+        }
+        if (r < 0) {
+                snprintf(err, errlen, "FLINK_HOME=%.200s is relative and the current directory is unknown (%s): expected an absolute path",
+                         home, strerror(-r));
+                return r;
         }
         if ((r = find_version(fh, err, errlen)) < 0)
                 return r;
