@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/appmaster.h"
 #include "app/service.h"
 #include "app/zksource.h"
 #include "base/exitcode.h"
 #include "base/log.h"
+#include "config/amconf.h"
 #include "config/conf.h"
 #include "config/confyaml.h"
 #include "config/flinkconf.h"
@@ -42,6 +44,9 @@ struct runner {
         uint64_t changes;
         uint16_t health_port;
         char resource_id[300];    /* a TaskManager's, when the config names none */
+        struct appmaster am;
+        bool am_due;              /* the appmaster starts with the first configuration applied */
+        bool am_on;
 };
 
 static void new_resource_id(struct runner *r)
@@ -102,6 +107,9 @@ static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, 
         struct probe_targets t;
         if (rc == 0)
                 rc = targets(r, out, &t, err, errlen);
+        struct amconf am;
+        if (rc == 0 && r->role == ROLE_APPMASTER)
+                rc = amconf_load(&am, out, r->set, r->set->marathon_app_id, err, errlen);
         if (rc < 0)
                 conf_free(out);
         return rc;
@@ -112,6 +120,8 @@ static int render(const struct conf *c, char **ret)
         size_t len;
         return confyaml_render(c, 0, ret, &len);
 }
+
+static void appmaster_start(struct runner *r);
 
 /* Writes c for Flink and remembers it as what runs. */
 static int apply(struct runner *r, const struct conf *c)
@@ -128,8 +138,13 @@ static int apply(struct runner *r, const struct conf *c)
                 return -ENOMEM;
         if (targets(r, c, &t, err, sizeof err) == 0)
                 service_probe_targets(&r->svc, &t);
+        struct amconf am;
+        if (r->am_on && amconf_load(&am, c, r->set, r->set->marathon_app_id, err, sizeof err) == 0)
+                r->am.am = am;
         log_info("config.written", LOG_STR("dir", r->fh.conf_dir), LOG_INT("keys", c->n), LOG_STR("role", role_name(r->role)),
                  LOG_INT("flink_major", r->fh.major), LOG_INT("flink_minor", r->fh.minor));
+        if (r->am_due && !r->am_on)
+                appmaster_start(r);
         return 0;
 }
 
@@ -210,6 +225,8 @@ static void snapshot_extra(struct report_snapshot *out, void *data)
         out->zk_connected = r->use_zk && r->zs.connected;
         out->config_rejections = r->use_zk ? r->zs.rejections : 0;
         out->config_changes_applied = r->changes;
+        if (r->am_on)
+                appmaster_report(&r->am, out);
 }
 
 /* A TaskManager whose id the supervisor made up gets a new one for every
@@ -248,6 +265,87 @@ static int probe_start(struct runner *r)
         if (r->running.n && targets(r, &r->running, &t, err, sizeof err) == 0)
                 service_probe_targets(&r->svc, &t);
         return 0;
+}
+
+static bool leads(void *data)
+{
+        struct runner *r = data;
+
+        return r->svc.probing && probe_ready(&r->svc.probe);
+}
+
+/* What TaskManagers of the app we create cannot learn by themselves: the
+ * HA cluster id we derived, or (without HA) where this JobManager is. */
+static size_t tm_extra_args(const struct conf *c, char (*out)[700], size_t max)
+{
+        const struct conf_entry *id = conf_find(c, "high-availability.cluster-id");
+        const char *ha = conf_get(c, "high-availability.type");
+        size_t n = 0;
+
+        if (!ha)
+                ha = conf_get(c, "high-availability");
+        if (id && id->source == CONF_SRC_MESOS && n < max)
+                snprintf(out[n++], sizeof out[0], "-Dhigh-availability.cluster-id=%.600s", id->value);
+        if ((!ha || strcmp(ha, "zookeeper") != 0) && n + 2 <= max) {
+                snprintf(out[n++], sizeof out[0], "-Djobmanager.rpc.address=%.600s", conf_get(c, "jobmanager.rpc.address") ?: "localhost");
+                snprintf(out[n++], sizeof out[0], "-Djobmanager.rpc.port=%.600s", conf_get(c, "jobmanager.rpc.port") ?: "6123");
+        }
+        return n;
+}
+
+/* The appmaster role with Marathon: allocate the TaskManagers. What goes
+ * wrong is logged; the JobManager runs regardless. */
+static void appmaster_start(struct runner *r)
+{
+        char extra[APPMASTER_MAX_EXTRA][700], *extra_p[APPMASTER_MAX_EXTRA];
+        struct probe_targets t;
+        struct amconf am;
+        char err[768];
+        struct http *http = NULL;
+        int rc;
+
+        err[0] = '\0';
+        if (r->role != ROLE_APPMASTER || !r->set->marathon_url || !r->set->marathon_app_id)
+                return;
+        if (!r->svc.probing || !(http = service_http(&r->svc)) || targets(r, &r->running, &t, err, sizeof err) < 0 ||
+            amconf_load(&am, &r->running, r->set, r->set->marathon_app_id, err, sizeof err) < 0) {
+                r->am_due = false;
+                log_error("appmaster.unavailable", LOG_STR("error", r->svc.probing && http ? err : "no libcurl"),
+                          LOG_STR("meaning", "no TaskManagers are allocated; the JobManager runs regardless"));
+                return;
+        }
+        if (t.leadership_unknown) {
+                /* Two JobManagers that both think they lead would both write. */
+                log_error("appmaster.unavailable", LOG_STR("error", "no ZooKeeper session with the HA quorum: leadership unknown"),
+                          LOG_STR("expected", "FLINK_ZK_QUORUM naming the HA quorum (high-availability.zookeeper.quorum)"),
+                          LOG_STR("meaning", "no TaskManagers are allocated; the JobManager runs regardless"));
+                r->am_due = false;
+                return;
+        }
+        size_t n = tm_extra_args(&r->running, extra, APPMASTER_MAX_EXTRA);
+        for (size_t i = 0; i < n; i++)
+                extra_p[i] = extra[i];
+        const struct appmaster_config cfg = {
+                .am = &am,
+                .marathon = { .url = r->set->marathon_url, .app_id = r->set->marathon_app_id,
+                              .credentials_file = r->set->marathon_credentials_file,
+                              .token_file = r->set->marathon_token_file, .ca_file = r->set->marathon_ca_file,
+                              .want = service_checks_want(&r->svc) },
+                .rest_base = t.rest_base,
+                .image_env = getenv("MARATHON_APP_DOCKER_IMAGE"),
+                .extra_args = extra_p,
+                .n_extra = n,
+                .stop_timeout_s = r->set->stop_timeout_s,
+        };
+        r->am_due = false;
+        rc = appmaster_open(&r->am, sup_loop(r->svc.sup), http, &cfg, leads, r);
+        r->am_on = true;
+        if (rc < 0) {
+                log_error("appmaster.unavailable", LOG_STR("error", strerror(-rc)),
+                          LOG_STR("meaning", "no TaskManagers are allocated; the JobManager runs regardless"));
+                appmaster_close(&r->am);
+                r->am_on = false;
+        }
 }
 
 static int prepare(struct runner *r, char *err, size_t errlen)
@@ -328,6 +426,9 @@ static int supervise(struct runner *r)
                 rc = probe_start(r);
                 if (rc >= 0)
                         service_register(&r->svc);
+                r->am_due = rc >= 0;
+                if (r->am_due && r->running.n)
+                        appmaster_start(r);
         }
         if (rc < 0) {
                 log_error("supervisor.setup_failed", LOG_STR("error", strerror(-rc)));
@@ -375,6 +476,8 @@ int runner_run(const struct settings *set, struct cli *cli, enum role role, cons
         code = supervise(r);
 out:
         /* The libraries' threads end here: no message is posted after it. */
+        if (r->am_on)
+                appmaster_close(&r->am);
         if (r->svc_open)
                 service_close_probe(&r->svc);
         if (r->use_zk)

@@ -175,18 +175,24 @@ struct http *service_http(struct service *svc)
         return svc->http_on ? &svc->http : NULL;
 }
 
+struct appchecks_want service_checks_want(const struct service *svc)
+{
+        const struct settings *set = svc->set;
+
+        return (struct appchecks_want){ .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
+                                        .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
+                                        .timeout_s = set->check_timeout_s, .failures = set->check_failures,
+                                        .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
+                                        .health_port = svc->health.port };
+}
+
 void service_register(struct service *svc)
 {
         const struct settings *set = svc->set;
         struct marathon_config cfg = {
                 .url = set->marathon_url, .app_id = set->marathon_app_id,
                 .credentials_file = set->marathon_credentials_file, .token_file = set->marathon_token_file,
-                .ca_file = set->marathon_ca_file,
-                .want = { .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
-                          .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
-                          .timeout_s = set->check_timeout_s, .failures = set->check_failures,
-                          .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
-                          .health_port = svc->health.port },
+                .ca_file = set->marathon_ca_file, .want = service_checks_want(svc),
         };
         struct http *http;
         int r;

@@ -49,6 +49,8 @@ struct http *service_http(struct service *svc);
  * (after service_serve_health: the checks point at its port). Never fails
  * the supervisor: what goes wrong is logged. */
 void service_register(struct service *svc);
+/* The checks registration writes, and the appmaster puts on its TaskManager app. */
+struct appchecks_want service_checks_want(const struct service *svc);
 /* Probes Flink in the first child (its JVM) with timing; zk (may be NULL)
  * is the session that leadership is read from. Without libcurl readiness
  * stays "every child runs", and that is logged. Returns 0 or -errno. */

@@ -17,14 +17,11 @@ static const char *const defaults[][2] = {
         { "blob.server.port", "6124" },
 };
 
-/* Flink 1.2-era Mesos keys: native Mesos support is gone since 1.14. */
-static const char *const mesos_era_keys[] = {
+/* Flink 1.2-era Mesos keys. The worker store is gone for good: Marathon
+ * is the source of truth about the TaskManagers. */
+static const char *const mesos_worker_keys[] = {
         "recovery.zookeeper.path.mesos-workers",
         "high-availability.zookeeper.path.mesos-workers",
-        "mesos.master",
-        "mesos.initial-tasks",
-        "mesos.resourcemanager.tasks.cpus",
-        "mesos.resourcemanager.tasks.mem",
 };
 
 static int prefixed(char *err, size_t errlen, const char *where, int r)
@@ -57,28 +54,73 @@ static int apply_defines(struct conf *c, char *const *defines, size_t n, char *e
         return 0;
 }
 
-static void drop_mesos_era_keys(struct conf *c, confyaml_warn_fn warn, void *warn_data)
+static void drop(struct conf *c, const char *key, const char *why, confyaml_warn_fn warn, void *warn_data)
 {
-        for (size_t i = 0; i < sizeof mesos_era_keys / sizeof mesos_era_keys[0]; i++) {
-                if (conf_remove(c, mesos_era_keys[i]) == 0 && warn) {
-                        char msg[256];
-                        snprintf(msg, sizeof msg, "%s has no effect since Flink 1.14 removed native Mesos support: dropped (run TaskManagers as a Marathon app)",
-                                 mesos_era_keys[i]);
-                        warn(msg, warn_data);
-                }
+        char msg[512];
+
+        if (conf_remove(c, key) == 0 && warn) {
+                snprintf(msg, sizeof msg, "%.200s %.200s: dropped", key, why);
+                warn(msg, warn_data);
         }
+}
+
+/* The seed's mesos.* keys configure the appmaster's allocation (amconf);
+ * for any other role they mean nothing. */
+static int drop_mesos_era_keys(struct conf *c, enum role role, confyaml_warn_fn warn, void *warn_data)
+{
+        for (size_t i = 0; i < sizeof mesos_worker_keys / sizeof mesos_worker_keys[0]; i++)
+                drop(c, mesos_worker_keys[i], "has no effect: Marathon, not a worker store, knows the TaskManagers", warn,
+                     warn_data);
+        if (role == ROLE_APPMASTER)
+                return 0;
+        for (size_t i = 0; i < c->n;) {
+                char key[256];
+                if (strncmp(c->entries[i].key, "mesos.", 6) != 0 || strlen(c->entries[i].key) >= sizeof key) {
+                        i++;
+                        continue;
+                }
+                snprintf(key, sizeof key, "%s", c->entries[i].key);
+                drop(c, key, "configures the appmaster role's TaskManagers only", warn, warn_data);
+                if (i < c->n && strcmp(c->entries[i].key, key) == 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+static bool ha_zookeeper(const struct conf *c)
+{
+        const char *ha = conf_get(c, "high-availability.type");
+
+        if (!ha)
+                ha = conf_get(c, "high-availability");
+        return ha && strcmp(ha, "zookeeper") == 0;
+}
+
+/* Two clusters on one ZooKeeper must not share HA state: an appmaster
+ * with none of its own takes its Marathon app id (without the leading
+ * slash: a path under the HA root, unique as app ids are). It hands the
+ * same id to the TaskManagers it creates. */
+static int default_cluster_id(struct conf *c, enum role role, const struct mesos_env *env)
+{
+        const char *id = NULL;
+
+        if (role != ROLE_APPMASTER || !ha_zookeeper(c) || conf_get(c, "high-availability.cluster-id"))
+                return 0;
+        for (char *const *e = env->envp; e && *e && !id; e++)
+                if (strncmp(*e, "MARATHON_APP_ID=", 16) == 0)
+                        id = *e + 16;
+        while (id && *id == '/')
+                id++;
+        return id && *id ? conf_set(c, "high-availability.cluster-id", id, CONF_SRC_MESOS) : 0;
 }
 
 /* One variable configures both: with ZooKeeper HA and no quorum of its
  * own, Flink uses FLINK_ZK_QUORUM's hosts, and its chroot as HA root. */
 static int default_ha_quorum(struct conf *c, const char *hosts, const char *chroot)
 {
-        const char *ha = conf_get(c, "high-availability.type");
         int r = 0;
 
-        if (!ha)
-                ha = conf_get(c, "high-availability");
-        if (!ha || strcmp(ha, "zookeeper") != 0 || conf_get(c, "high-availability.zookeeper.quorum"))
+        if (!ha_zookeeper(c) || conf_get(c, "high-availability.zookeeper.quorum"))
                 return 0;
         r = conf_set(c, "high-availability.zookeeper.quorum", hosts, CONF_SRC_ENV);
         if (r == 0 && chroot && *chroot && !conf_get(c, "high-availability.zookeeper.path.root"))
@@ -117,8 +159,10 @@ int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml
         if (r == 0)
                 r = apply_defines(out, in->defines, in->n_defines, err, errlen);
         if (r == 0)
-                drop_mesos_era_keys(out, warn, warn_data);
+                r = drop_mesos_era_keys(out, in->role, warn, warn_data);
         if (r == 0 && in->zk_hosts)
                 r = default_ha_quorum(out, in->zk_hosts, in->zk_chroot);
+        if (r == 0)
+                r = default_cluster_id(out, in->role, &in->mesos);
         return r;
 }

@@ -70,6 +70,10 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_CHECK_FAILURES", SETTING_INT, 0, 1000, NULL, "3", "failures in a row; 0 never kills", AT(check_failures) },
         { "SUPERVISOR_READY_INTERVAL", SETTING_INT, 2, 86400, NULL, "30", "seconds", AT(ready_interval_s) },
         { "SUPERVISOR_READY_TIMEOUT", SETTING_INT, 1, 86399, NULL, "10", "seconds, less than SUPERVISOR_READY_INTERVAL", AT(ready_timeout_s) },
+        { "SUPERVISOR_TM_APP_ID", SETTING_STRING, 0, 0, NULL, "<MARATHON_APP_ID>-taskmanagers", "appmaster: the TaskManager app it owns", AT(tm_app_id) },
+        { "SUPERVISOR_TM_MAX", SETTING_INT, 0, 10000, NULL, "10", "appmaster: TaskManagers at most", AT(tm_max) },
+        { "SUPERVISOR_TM_REGISTRATION_TIMEOUT", SETTING_INT, 1, 86400, NULL, "180", "seconds a TaskManager task may run unregistered before it counts as failed", AT(tm_registration_timeout_s) },
+        { "SUPERVISOR_AM_INTERVAL", SETTING_INT, 1, 3600, NULL, "1", "seconds between the appmaster's observations", AT(am_interval_s) },
 };
 
 #define N_ROWS (sizeof setting_rows / sizeof setting_rows[0])

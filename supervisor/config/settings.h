@@ -49,6 +49,11 @@ struct settings {
         long check_failures;
         long ready_interval_s;
         long ready_timeout_s;
+        /* The Application Master (role appmaster with MARATHON_URL) */
+        const char *tm_app_id;  /* NULL: <MARATHON_APP_ID>-taskmanagers */
+        long tm_max;
+        long tm_registration_timeout_s;
+        long am_interval_s;
 };
 
 enum check_protocol { CHECK_HTTP, CHECK_MESOS_HTTP };

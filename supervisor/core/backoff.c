@@ -1,6 +1,11 @@
 /* backoff: see backoff.h. */
 #include "core/backoff.h"
 
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "core/timer.h"
+
 uint64_t backoff_delay_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t random)
 {
         uint64_t nominal = min_ms;
@@ -20,4 +25,13 @@ uint32_t backoff_random(uint64_t *state)
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+uint64_t backoff_seed(void)
+{
+        uint64_t seed;
+
+        if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
+                seed = timer_now_ms() ^ ((uint64_t)getpid() << 32);
+        return seed;
 }

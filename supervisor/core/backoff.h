@@ -11,4 +11,6 @@
 uint64_t backoff_delay_ms(unsigned attempt, uint64_t min_ms, uint64_t max_ms, uint32_t random);
 
 /* A small PRNG (splitmix64) for jitter; the state lives with its user. */
+/* Its seed: the kernel's randomness, else the clock and the pid. */
+uint64_t backoff_seed(void);
 uint32_t backoff_random(uint64_t *state);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -411,8 +410,7 @@ static int init(struct sup *s, const struct sup_config *cfg)
         s->self = (int)getpid();
         s->pid1 = s->self == 1;
         s->started_ms = timer_now_ms();
-        if (getrandom(&s->rng, sizeof s->rng, GRND_NONBLOCK) != sizeof s->rng)
-                s->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
+        s->rng = backoff_seed();
         /* Not PID 1: orphans of our children must still come to us. */
         if (!s->pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return -errno;

@@ -124,7 +124,7 @@ int probe_targets(const struct conf *c, enum role role, const char *url_setting,
                 return bad_port(c, "rest.port", err, errlen);
         if ((r = base_url(url_setting, "127.0.0.1", port, base, sizeof base, err, errlen)) < 0)
                 return r;
-        if (fmt(ret->url, sizeof ret->url, "%s/config", base) < 0)
+        if (fmt(ret->url, sizeof ret->url, "%s/config", base) < 0 || fmt(ret->rest_base, sizeof ret->rest_base, "%s", base) < 0)
                 return too_long("the REST URL", base, err, errlen);
         if (role != ROLE_HISTORY_SERVER)
                 leadership(c, zk_hosts, zk_chroot, first_port(get_or(c, "rest.port", "8081")), ret);

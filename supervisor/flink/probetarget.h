@@ -14,6 +14,7 @@ enum probe_kind { PROBE_REST, PROBE_TASKMANAGER };
 struct probe_targets {
         enum probe_kind kind;
         char url[640];            /* the whole URL to GET */
+        char rest_base[620];      /* PROBE_REST: "http://host:port" of this container's REST */
         char resource_id[256];    /* PROBE_TASKMANAGER */
         char leader_path[640];    /* ZooKeeper HA, relative to the session's chroot; "" none */
         char rest_address[320];   /* "//host:port": how Flink publishes this REST endpoint */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "base/fmt.h"
@@ -38,37 +37,68 @@ int marathon_check(const char *url, const char *app_id, char *err, size_t errlen
         return 0;
 }
 
-/* (Re)reads the credentials; returns true when they changed. */
-static bool load_auth(struct marathon *m)
+bool marathon_auth_load(struct marathon_auth *a)
 {
-        char buf[2048], old[sizeof m->auth_header + sizeof m->userpwd];
+        char buf[2048], old[sizeof a->auth_header + sizeof a->userpwd];
         bool changed;
         int r;
 
-        snprintf(old, sizeof old, "%s\n%s", m->auth_header, m->userpwd);
-        if (m->credentials_file[0]) {
-                if ((r = secret_read_file(m->credentials_file, buf, sizeof m->userpwd)) < 0 || !strchr(buf, ':'))
-                        log_error("marathon.credentials_unreadable", LOG_STR("file", m->credentials_file),
+        snprintf(old, sizeof old, "%s\n%s", a->auth_header, a->userpwd);
+        if (a->credentials_file[0]) {
+                if ((r = secret_read_file(a->credentials_file, buf, sizeof a->userpwd)) < 0 || !strchr(buf, ':'))
+                        log_error("marathon.credentials_unreadable", LOG_STR("file", a->credentials_file),
                                   LOG_STR("expected", "a readable file holding user:password"),
                                   LOG_STR("error", r >= 0 ? "no ':'" : secret_strerror(r)));
                 else
-                        memcpy(m->userpwd, buf, strlen(buf) + 1);
+                        memcpy(a->userpwd, buf, strlen(buf) + 1);
         }
-        if (m->token_file[0]) {
-                if ((r = secret_read_file(m->token_file, buf, sizeof m->auth_header - 32)) <= 0)
-                        log_error("marathon.token_unreadable", LOG_STR("file", m->token_file),
+        if (a->token_file[0]) {
+                if ((r = secret_read_file(a->token_file, buf, sizeof a->auth_header - 32)) <= 0)
+                        log_error("marathon.token_unreadable", LOG_STR("file", a->token_file),
                                   LOG_STR("expected", "a readable file holding the DC/OS service token"),
                                   LOG_STR("error", r == 0 ? "empty" : secret_strerror(r)));
                 else
-                        snprintf(m->auth_header, sizeof m->auth_header, "Authorization: token=%s", buf);
+                        snprintf(a->auth_header, sizeof a->auth_header, "Authorization: token=%s", buf);
         }
         secret_wipe(buf, sizeof buf);
         char now[sizeof old];
-        snprintf(now, sizeof now, "%s\n%s", m->auth_header, m->userpwd);
+        snprintf(now, sizeof now, "%s\n%s", a->auth_header, a->userpwd);
         changed = strcmp(old, now) != 0;
         secret_wipe(old, sizeof old);
         secret_wipe(now, sizeof now);
         return changed;
+}
+
+int marathon_auth_open(struct marathon_auth *a, const struct marathon_config *cfg)
+{
+        *a = (struct marathon_auth){ 0 };
+        if (fmt_absolute(a->ca_file, sizeof a->ca_file, cfg->ca_file ? cfg->ca_file : "") < 0 ||
+            fmt_absolute(a->credentials_file, sizeof a->credentials_file, cfg->credentials_file ? cfg->credentials_file : "") < 0 ||
+            fmt_absolute(a->token_file, sizeof a->token_file, cfg->token_file ? cfg->token_file : "") < 0)
+                return -ENAMETOOLONG;
+        marathon_auth_load(a);
+        return 0;
+}
+
+void marathon_auth_apply(const struct marathon_auth *a, struct http_request *req, const char **headers)
+{
+        req->userpwd = a->userpwd[0] ? a->userpwd : NULL;
+        req->ca_file = a->ca_file[0] ? a->ca_file : NULL;
+        if (a->auth_header[0])
+                headers[2] = a->auth_header;
+}
+
+const char *marathon_auth_expected(const struct marathon_auth *a)
+{
+        return a->token_file[0] ? "a valid token in MARATHON_TOKEN_FILE"
+               : a->credentials_file[0] ? "valid user:password in MARATHON_CREDENTIALS_FILE"
+                                        : "MARATHON_CREDENTIALS_FILE or MARATHON_TOKEN_FILE";
+}
+
+void marathon_auth_wipe(struct marathon_auth *a)
+{
+        secret_wipe(a->userpwd, sizeof a->userpwd);
+        secret_wipe(a->auth_header, sizeof a->auth_header);
 }
 
 static void request(struct marathon *m);
@@ -97,7 +127,7 @@ static bool retry(struct marathon *m, uint64_t min_ms)
 }
 
 /* Marathon's own words, short: {"message": "..."} or the start of the body. */
-static void marathon_message(const struct http_response *resp, char *out, size_t size)
+void marathon_message(const struct http_response *resp, char *out, size_t size)
 {
         json_t *root = json_loadb(resp->body, resp->len, 0, NULL);
         const char *msg = json_string_value(json_object_get(root, "message"));
@@ -127,13 +157,11 @@ static void transient(struct marathon *m, const struct http_response *resp, cons
 static void refused(struct marathon *m, const struct http_response *resp)
 {
         char msg[600];
-        bool changed = load_auth(m);
+        bool changed = marathon_auth_load(&m->auth);
 
         marathon_message(resp, msg, sizeof msg);
         log_error("marathon.unauthorized", LOG_STR("app", m->app_url), LOG_INT("status", resp->status), LOG_STR("error", msg),
-                  LOG_STR("expected", m->token_file[0] ? "a valid token in MARATHON_TOKEN_FILE"
-                                      : m->credentials_file[0] ? "valid user:password in MARATHON_CREDENTIALS_FILE"
-                                                               : "MARATHON_CREDENTIALS_FILE or MARATHON_TOKEN_FILE"),
+                  LOG_STR("expected", marathon_auth_expected(&m->auth)),
                   LOG_STR("credentials", changed ? "changed: retrying" : "unchanged"));
         /* Unchanged credentials will not work sooner: no storm, but a
          * token renewed by the operator is picked up within seconds. */
@@ -243,12 +271,10 @@ static void request(struct marathon *m)
 {
         const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
         struct http_request req = { .method = "GET", .url = m->app_url, .headers = headers, .timeout_ms = MARATHON_TIMEOUT_MS,
-                                    .userpwd = m->userpwd[0] ? m->userpwd : NULL, .ca_file = m->ca_file[0] ? m->ca_file : NULL,
                                     .follow = true, .max_body = APPCHECKS_MAX_TEXT };
         http_done_fn done = on_read;
 
-        if (m->auth_header[0])
-                headers[2] = m->auth_header;
+        marathon_auth_apply(&m->auth, &req, headers);
         if (m->state == MARATHON_WRITING) {
                 req.method = m->use_put ? "PUT" : "PATCH";
                 req.body = m->body;
@@ -266,7 +292,7 @@ static void on_timer(struct timer *t)
         struct marathon *m = container_of(t, struct marathon, timer);
 
         /* A token renewed while we waited is used at once. */
-        load_auth(m);
+        marathon_auth_load(&m->auth);
         request(m);
 }
 
@@ -280,13 +306,9 @@ int marathon_open(struct marathon *m, struct loop *l, struct http *http, const s
         while (len > 0 && cfg->url[len - 1] == '/')
                 len--;
         if (fmt(m->app_url, sizeof m->app_url, "%.*s/v2/apps%s", (int)len, cfg->url, cfg->app_id) < 0 ||
-            fmt_absolute(m->ca_file, sizeof m->ca_file, cfg->ca_file ? cfg->ca_file : "") < 0 ||
-            fmt_absolute(m->credentials_file, sizeof m->credentials_file, cfg->credentials_file ? cfg->credentials_file : "") < 0 ||
-            fmt_absolute(m->token_file, sizeof m->token_file, cfg->token_file ? cfg->token_file : "") < 0)
+            marathon_auth_open(&m->auth, cfg) < 0)
                 return -ENAMETOOLONG;
-        if (getrandom(&m->rng, sizeof m->rng, GRND_NONBLOCK) != sizeof m->rng)
-                m->rng = timer_now_ms() ^ ((uint64_t)getpid() << 32);
-        load_auth(m);
+        m->rng = backoff_seed();
         if ((r = timer_open(&m->timer, l, on_timer)) < 0)
                 return r;
         request(m);
@@ -307,6 +329,5 @@ void marathon_close(struct marathon *m)
                 timer_close(&m->timer, m->loop);
         free(m->body);
         m->body = NULL;
-        secret_wipe(m->userpwd, sizeof m->userpwd);
-        secret_wipe(m->auth_header, sizeof m->auth_header);
+        marathon_auth_wipe(&m->auth);
 }

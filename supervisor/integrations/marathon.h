@@ -35,6 +35,15 @@ struct marathon_config {
         struct appchecks_want want;
 };
 
+/* How we show Marathon who we are: read from files, again after a 401/403. */
+struct marathon_auth {
+        char ca_file[512];
+        char credentials_file[512];
+        char token_file[512];
+        char userpwd[512];            /* secret */
+        char auth_header[2100];       /* secret: "Authorization: token=..." */
+};
+
 enum marathon_state { MARATHON_IDLE, MARATHON_READING, MARATHON_WRITING, MARATHON_DONE, MARATHON_FAILED };
 
 struct marathon {
@@ -44,11 +53,7 @@ struct marathon {
         struct http_call *call;
         enum marathon_state state;
         char app_url[1200];
-        char ca_file[512];
-        char credentials_file[512];
-        char token_file[512];
-        char userpwd[512];            /* secret */
-        char auth_header[2100];       /* secret: "Authorization: token=..." */
+        struct marathon_auth auth;
         struct appchecks_want want;
         char *body;                   /* the write planned by the last read */
         bool confirmed;               /* the app was read again after the random wait */
@@ -62,6 +67,18 @@ struct marathon {
 /* Pure: validates MARATHON_URL and MARATHON_APP_ID. Returns 0 or -EINVAL
  * with one line in err. */
 int marathon_check(const char *url, const char *app_id, char *err, size_t errlen);
+/* Takes the files' paths from cfg (absolute) and reads them. Returns 0 or -ENAMETOOLONG. */
+int marathon_auth_open(struct marathon_auth *a, const struct marathon_config *cfg);
+/* Reads the files again; returns true when the credentials changed. */
+bool marathon_auth_load(struct marathon_auth *a);
+/* Puts the credentials on req; headers has room for one more line at [2]. */
+void marathon_auth_apply(const struct marathon_auth *a, struct http_request *req, const char **headers);
+/* What a 401/403 asks of the operator. */
+const char *marathon_auth_expected(const struct marathon_auth *a);
+void marathon_auth_wipe(struct marathon_auth *a);
+/* Marathon's own words about a failure, short and on one line. */
+void marathon_message(const struct http_response *resp, char *out, size_t size);
+
 /* Starts registration at once. Returns 0 or -errno. */
 int marathon_open(struct marathon *m, struct loop *l, struct http *http, const struct marathon_config *cfg);
 bool marathon_registered(const struct marathon *m);

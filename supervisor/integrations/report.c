@@ -44,8 +44,37 @@ size_t report_health_json(const struct report_snapshot *s, bool readiness, char 
                     (unsigned long long)s->config_rejections);
         if (s->marathon_enabled)
                 put(&o, ",\"marathon\":{\"registered\":%s}", s->marathon_registered ? "true" : "false");
+        if (s->am_enabled)
+                put(&o, ",\"appmaster\":{\"leader\":%s,\"taskmanagers\":{\"wanted\":%ld,\"instances\":%ld,"
+                        "\"registered\":%ld,\"pending\":%ld},\"failed_tasks\":%ld,\"scale_up_stopped\":%s,\"decision\":\"%s\"}",
+                    s->am_leader ? "true" : "false", s->am_wanted, s->am_instances, s->am_registered, s->am_pending,
+                    s->am_failed, s->am_blocked ? "true" : "false", s->am_reason ? s->am_reason : "");
         put(&o, "}\n");
         return o.len;
+}
+
+static void gauge(struct out *o, const char *name, const char *help, const char *type, long long v)
+{
+        put(o, "# HELP flink_supervisor_%s %s\n# TYPE flink_supervisor_%s %s\nflink_supervisor_%s %lld\n", name, help, name,
+            type, name, v);
+}
+
+static void appmaster_metrics(struct out *o, const struct report_snapshot *s)
+{
+        gauge(o, "appmaster_leader", "1 while this appmaster leads and allocates.", "gauge", s->am_leader);
+        gauge(o, "taskmanagers_wanted", "TaskManagers the jobs need, within the floor and the maximum.", "gauge", s->am_wanted);
+        gauge(o, "taskmanagers_instances", "Instances of the TaskManager app.", "gauge", s->am_instances);
+        gauge(o, "taskmanagers_registered", "TaskManagers registered with Flink.", "gauge", s->am_registered);
+        gauge(o, "taskmanagers_pending", "Instances not registered yet.", "gauge", s->am_pending);
+        gauge(o, "taskmanager_failed_tasks", "TaskManager tasks failed since one last registered.", "gauge", s->am_failed);
+        gauge(o, "appmaster_scale_up_stopped", "1 while scale-up is stopped for failed tasks.", "gauge", s->am_blocked);
+        gauge(o, "appmaster_scale_ups_total", "Writes that raised the TaskManager app's instances.", "counter",
+              (long long)s->am_scale_ups);
+        gauge(o, "appmaster_scale_downs_total", "Idle TaskManagers removed.", "counter", (long long)s->am_scale_downs);
+        gauge(o, "appmaster_marathon_writes_total", "Writes of the appmaster that Marathon accepted.", "counter",
+              (long long)s->am_writes);
+        gauge(o, "appmaster_marathon_write_failures_total", "Writes of the appmaster that Marathon did not accept.", "counter",
+              (long long)s->am_write_failures);
 }
 
 size_t report_metrics(const struct report_snapshot *s, char *buf, size_t size)
@@ -93,5 +122,7 @@ size_t report_metrics(const struct report_snapshot *s, char *buf, size_t size)
                         "# TYPE flink_supervisor_marathon_writes_total counter\nflink_supervisor_marathon_writes_total %llu\n",
                     (unsigned long long)s->marathon_writes);
         }
+        if (s->am_enabled)
+                appmaster_metrics(&o, s);
         return o.len;
 }

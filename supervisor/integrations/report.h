@@ -31,6 +31,13 @@ struct report_snapshot {
         bool marathon_enabled;
         bool marathon_registered;   /* our checks are on the app */
         uint64_t marathon_writes;
+        /* the Application Master (role appmaster with MARATHON_URL) */
+        bool am_enabled;
+        bool am_leader;
+        bool am_blocked;            /* scale-up stopped for failed tasks */
+        const char *am_reason;      /* the last decision's */
+        long am_wanted, am_registered, am_pending, am_instances, am_failed;
+        uint64_t am_scale_ups, am_scale_downs, am_writes, am_write_failures;
 };
 
 /* Return the length written (truncated to fit, NUL-terminated). */

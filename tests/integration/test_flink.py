@@ -251,7 +251,37 @@ def test_mesos_era_key_is_dropped_with_a_warning(sup, fake_home):
     assert s.wait() == 0
     assert "mesos-workers" not in s.stdout()
     assert "high-availability: zookeeper  # from: file" in s.stdout()
-    assert "recovery.zookeeper.path.mesos-workers has no effect since Flink 1.14" in s.log()
+    assert "recovery.zookeeper.path.mesos-workers has no effect: Marathon, not a worker store" in s.log()
+
+
+def test_seed_keys_configure_the_appmaster_and_only_it(sup, fake_home):
+    seed = ["-Dmesos.master=leader.mesos:5050", "-Dmesos.initial-tasks=2"]
+    am = sup(["--print-config", "appmaster"] + seed, {"FLINK_HOME": str(fake_home)})
+    assert am.wait() == 0, am.log()
+    assert "mesos.master: leader.mesos:5050  # from: arg" in am.stdout()
+    assert "mesos.initial-tasks: 2  # from: arg" in am.stdout()
+    assert "mesos." not in am.log()
+    jm = sup(["--print-config", "jobmanager"] + seed, {"FLINK_HOME": str(fake_home)})
+    assert jm.wait() == 0
+    assert "mesos." not in jm.stdout()
+    assert "mesos.initial-tasks configures the appmaster role's TaskManagers only: dropped" in jm.log()
+    bad = sup(["--check", "appmaster", "-Dmesos.initial-tasks=many"], {"FLINK_HOME": str(fake_home)})
+    assert bad.wait() == 2
+    assert 'invalid mesos.initial-tasks="many": expected an integer from 0 to 10000' in bad.log()
+
+
+def test_appmaster_with_ha_takes_its_cluster_id_from_the_app_id(sup, fake_home):
+    env = {"FLINK_HOME": str(fake_home), "MARATHON_APP_ID": "/prod/flink/am",
+           "FLINK_PROPERTIES": "high-availability.type: zookeeper"}
+    am = sup(["--print-config", "appmaster"], env)
+    assert am.wait() == 0, am.log()
+    assert "high-availability.cluster-id: prod/flink/am  # from: mesos" in am.stdout()
+    own = sup(["--print-config", "appmaster", "-Dhigh-availability.cluster-id=mine"], env)
+    assert own.wait() == 0
+    assert "high-availability.cluster-id: mine  # from: arg" in own.stdout()
+    jm = sup(["--print-config", "jobmanager"], env)
+    assert jm.wait() == 0
+    assert "cluster-id" not in jm.stdout()
 
 
 def test_check_validates_the_flink_configuration(sup, fake_home):
