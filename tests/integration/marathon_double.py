@@ -14,6 +14,15 @@ the status it got, `writes()`/`changes()` count writes and real changes, and
 `fail_next`, `redirect_to`, `lock` and a changeable `token` inject the
 failures a client must survive.
 
+Given a `launcher`, it also runs the apps' tasks as real processes on this
+machine, the way Marathon has Mesos launch them: each with the environment of
+MARATHON.md and a sandbox of its own, as many as `instances`, a crashed one
+replaced after the app's launch delay (and named in `lastTaskFailure`), the
+youngest (or oldest) killed on a scale-down, all replaced on a config change,
+DELETE /v2/apps/{id}/tasks/{taskId} honoured. So an Application Master that
+scales a TaskManager app through the REST API can be tested end to end.
+Without a launcher nothing runs and every app shows `"tasks": []`.
+
 By hand: python3 marathon_double.py --port 8080 --app conf/marathon/jobmanager.json
 """
 import argparse
@@ -21,15 +30,22 @@ import base64
 import copy
 import email.message
 import json
+import os
 import re
+import shutil
+import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import oracle
@@ -37,7 +53,11 @@ import oracle
 MARATHON_VERSION = "1.11.24"
 MAX_BODY = 1 << 20  # bytes; larger bodies get 413
 SOCKET_TIMEOUT = 10.0  # seconds; a stalled client never holds a handler thread for long
-WRITE_METHODS = ("PUT", "PATCH", "POST")
+WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+TICK = 0.1  # seconds between the reconciler's passes over the apps
+BACKOFF_RESET = 10.0  # seconds a task must live for its app's count of consecutive failures to reset
+DEFAULT_KILL_GRACE = 3  # Marathon's taskKillGracePeriodSeconds when the app sets none
+SHUTDOWN_GRACE = 1.0  # seconds shutdown() gives each task between SIGTERM and SIGKILL
 
 # ---------------------------------------------------------------------------
 # Validation: a validator is f(value, path, errors) and appends (path, message)
@@ -376,7 +396,9 @@ class Request:
 
 
 class _App:
-    """An app: its normalised definition, version history and deployment."""
+    """An app: its normalised definition, version history and deployment;
+    with a launcher also its live tasks (oldest first) and the launch delay
+    that its consecutive failures built up."""
 
     def __init__(self, definition, version):
         self.definition = definition
@@ -386,6 +408,10 @@ class _App:
         self.changes = 0
         self.deployment_id = None
         self.locked_until = 0.0
+        self.tasks = {}  # task id -> _Task, in launch order
+        self.failures = 0  # consecutive task failures, for the launch delay
+        self.launch_at = 0.0  # time.monotonic() before which no task is launched
+        self.last_failure = None  # lastTaskFailure, once there was one
 
     def deployment(self):
         """The id of the deployment holding the app, or None once it expired."""
@@ -395,6 +421,172 @@ class _App:
         self.deployment_id = str(uuid.uuid4())
         self.locked_until = time.monotonic() + seconds
         return self.deployment_id
+
+
+class _Task:
+    """A launched task: its process, its host ports and what GET shows of it.
+    Once the double kills it (a DELETE, a scale-down, an upgrade) it leaves
+    its app for the double's dying list, so its end is TASK_KILLED, never a
+    failure; kill_at: when SIGKILL follows that kill's SIGTERM."""
+
+    def __init__(self, task_id, app, host, agent_id, ports, process, sandbox):
+        self.id = task_id
+        self.app_id = app.definition["id"]
+        self.version = app.version
+        self.host, self.agent_id, self.ports = host, agent_id, ports
+        self.process, self.sandbox = process, sandbox
+        self.staged_at = self.started_at = _timestamp()
+        self.born = time.monotonic()
+        self.kill_at = None
+        self.sigkilled = False
+        self.finished = False
+        try:
+            self.own_group = os.getpgid(process.pid) == process.pid
+        except ProcessLookupError:
+            self.own_group = False
+
+    def view(self):
+        """The task as GET /v2/apps/{id} lists it. The double runs no health
+        checks, so there are no healthCheckResults."""
+        return {"id": self.id, "appId": self.app_id, "host": self.host, "ports": list(self.ports),
+                "state": "TASK_RUNNING", "stagedAt": self.staged_at, "startedAt": self.started_at,
+                "version": self.version, "slaveId": self.agent_id}
+
+    def signal(self, signo):
+        """To its whole process group, as Mesos destroys a container with all
+        the task started; to the process alone if the launcher gave it no group
+        of its own. Never after finish(): the group id may be reused by then."""
+        if self.finished:
+            return
+        try:
+            if self.own_group:
+                os.killpg(self.process.pid, signo)
+            elif self.process.poll() is None:
+                self.process.send_signal(signo)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self):
+        """The task's process has ended (and was reaped): what it left in its
+        group goes with it, as the agent destroys the container."""
+        self.signal(signal.SIGKILL)
+        self.finished = True
+
+
+def _timestamp():
+    """Now, ISO-8601 UTC with milliseconds, as Marathon writes times."""
+    return _iso(time.time_ns() // 1_000_000)
+
+
+def _iso(ms):
+    seconds, millis = divmod(ms, 1000)
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+
+def _task_id(app_id):
+    """Marathon's task id: the app path without its leading slash, slashes
+    made `_`, then the instance: flink_taskmanager.instance-<uuid>._app.1."""
+    return f"{app_id.lstrip('/').replace('/', '_')}.instance-{uuid.uuid4()}._app.1"
+
+
+def _free_port(taken):
+    """A port the kernel calls free now, not in `taken` (which gets it): no
+    two ports of one task, nor of two live tasks, are the same."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            taken.add(port)
+            return port
+    raise RuntimeError("no free port in 100 tries")
+
+
+def _port_env(app, free):
+    """(PORT0..n, PORT, PORTS, PORT_<n>, PORT_<NAME>; the task's host ports),
+    as Marathon's EnvironmentHelper.portsEnv makes them. Each port of
+    container.portMappings (else portDefinitions) gets its fixed host port or,
+    when that is 0, a free one; a mapping with no hostPort at all (container
+    networking) gets none, and PORTi is then its container port. PORT_<n> is
+    keyed by the requested port (container port, else service port), by the
+    host port when that is 0. The name is only upper-cased, as Marathon does:
+    a `-` in it stays."""
+    mappings = app.get("container", {}).get("portMappings")
+    if mappings:
+        requests = [(m.get("name"), m["containerPort"], m.get("hostPort")) for m in mappings]
+    else:
+        requests = [(p.get("name"), p["port"], p["port"] if app["requirePorts"] else 0)
+                    for p in app["portDefinitions"]]
+    env, host_ports = {}, []
+    for i, (name, requested, host_port) in enumerate(requests):
+        if host_port is None:
+            port = requested or free()  # no host port: the container port, a random one for 0
+        else:
+            port = host_port or free()
+            host_ports.append(port)
+        env[f"PORT{i}"] = str(port)
+        env[f"PORT_{requested or port}"] = str(port)
+        if name:
+            env[f"PORT_{name.upper()}"] = str(port)
+    if requests:
+        ports = [env[f"PORT{i}"] for i in range(len(requests))]
+        env["PORT"], env["PORTS"] = ports[0], ",".join(ports)
+    return env, host_ports
+
+
+def _label_key(key):
+    """MARATHON_APP_LABEL_<KEY>: runs of other characters than letters,
+    digits and `_` become one `_`, upper-cased (EnvironmentHelper.escape)."""
+    return re.sub(r"[^a-zA-Z0-9_]+", "_", key).upper()
+
+
+def _task_env(app, version, task_id, host, sandbox, port_env):
+    """The task's whole environment, MARATHON.md's table; the app's own env
+    (its string values: secrets need Marathon's secrets feature) overrides it."""
+    env = {"MESOS_TASK_ID": task_id, "MARATHON_APP_ID": app["id"], "MARATHON_APP_VERSION": version}
+    container = app.get("container", {})
+    if container.get("type") == "DOCKER" and container.get("docker", {}).get("image"):
+        env["MARATHON_APP_DOCKER_IMAGE"] = container["docker"]["image"]
+    for resource in ("cpus", "mem", "disk", "gpus"):
+        env[f"MARATHON_APP_RESOURCE_{resource.upper()}"] = str(float(app[resource]))
+    labels = {_label_key(key): value for key, value in app["labels"].items()}
+    env["MARATHON_APP_LABELS"] = " ".join(labels)
+    env.update({f"MARATHON_APP_LABEL_{key}": value for key, value in labels.items()})
+    env.update(port_env)
+    env["HOST"] = host
+    env["MESOS_SANDBOX"] = str(sandbox)
+    env.update({key: value for key, value in app["env"].items() if isinstance(value, str)})
+    return env
+
+
+def _exit_message(status):
+    """Popen's returncode as the command executor words a task's end."""
+    return f"Command exited with status {status}" if status >= 0 else f"Command killed by signal {-status}"
+
+
+def _launch_delay(app, failures):
+    """backoffSeconds * backoffFactor^(failures-1), capped by maxLaunchDelaySeconds
+    (multiplied up step by step: a large factor must not overflow)."""
+    delay, cap = float(app["backoffSeconds"]), app["maxLaunchDelaySeconds"]
+    for _ in range(failures - 1):
+        if delay >= cap:
+            break
+        delay *= app["backoffFactor"]
+    return min(delay, cap)
+
+
+def command_launcher(build_argv, extra_env=None):
+    """A launcher that runs build_argv(app) (a list: the argv) in the task's
+    sandbox as the command executor would: with exactly the task's
+    environment (extra_env, e.g. PATH, overriding it), stdin from /dev/null,
+    stdout and stderr into sandbox/stdout and sandbox/stderr, in a session
+    (so a process group) of its own."""
+    def launch(app, task_id, env, sandbox):
+        argv = [str(arg) for arg in build_argv(app)]
+        with open(sandbox / "stdout", "wb") as out, open(sandbox / "stderr", "wb") as err:
+            return subprocess.Popen(argv, env={**env, **(extra_env or {})}, cwd=sandbox, stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=err, start_new_session=True, close_fds=True)
+    return launch
 
 
 def _reply(status, payload=None, headers=None):
@@ -447,9 +639,15 @@ class MarathonDouble:
     deploy_seconds: how long each changing write keeps the app in a deployment
     (GET shows it; writes meanwhile get 409 unless ?force=true).
     port: 0 picks a free port; the same port is kept across stop()/start().
+    launcher: f(app, task_id, env, sandbox) -> a subprocess.Popen-like object
+    (pid, poll(), send_signal(), kill(), wait(timeout)), started in a session
+    of its own (the double signals its whole process group); see
+    command_launcher(). With one, start() also starts the reconciler that
+    runs the apps' tasks; without one nothing runs.
+    host: the agent's hostname the tasks get as HOST (and GET shows).
     """
 
-    def __init__(self, credentials=None, token=None, deploy_seconds=0.0, port=0):
+    def __init__(self, credentials=None, token=None, deploy_seconds=0.0, port=0, launcher=None, host="127.0.0.1"):
         self.credentials = tuple(credentials) if credentials else None
         self.token = token
         self.deploy_seconds = deploy_seconds
@@ -457,6 +655,9 @@ class MarathonDouble:
         self.url = f"http://127.0.0.1:{port}" if port else None
         self.verbose = False
         self.framework_id = f"{uuid.uuid4()}-0000"
+        self.launcher = launcher
+        self.host = host
+        self.agent_id = f"{uuid.uuid4()}-S0"
         self._lock = threading.RLock()
         self._apps = {}
         self._requests = []
@@ -465,6 +666,12 @@ class MarathonDouble:
         self._last_version_ms = 0
         self._server = None
         self._thread = None
+        self._dying = []  # tasks killed by the double, until their process ended
+        self._deleted_changes = {}  # app id -> changes of apps DELETEd since (a DELETE counts as one)
+        self._sandbox_root = None
+        self._sandboxes = {}  # task id -> sandbox, also of tasks that ended, until shutdown()
+        self._reconciler = None
+        self._halt = None
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -479,11 +686,19 @@ class MarathonDouble:
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"marathon-double-{self.port}", daemon=True)
         self._thread.start()
+        if self.launcher and self._reconciler is None:
+            self._halt = threading.Event()
+            self._reconciler = threading.Thread(target=self._reconcile_forever, args=(self._halt,),
+                                                name=f"marathon-double-{self.port}-reconciler", daemon=True)
+            self._reconciler.start()
         return self
 
     def stop(self):
         """Stops serving and drops open connections, the way a Marathon that
-        went away would; the apps stay, so start() again resumes."""
+        went away would; the apps stay, so start() again resumes. Tasks keep
+        running, as on a cluster whose Marathon is gone: the agent's part goes
+        on (an ended task is reaped, a kill escalates to SIGKILL), Marathon's
+        waits (no launch, no scale-down) until start()."""
         server, self._server = self._server, None
         if server is None:
             return
@@ -492,11 +707,44 @@ class MarathonDouble:
         server.server_close()
         self._thread.join(SOCKET_TIMEOUT)
 
+    def shutdown(self):
+        """stop(), and everything the double started ends: the reconciler, then
+        every task (SIGTERM to its process group, SIGKILL after SHUTDOWN_GRACE),
+        and the sandboxes are removed. Bounded in time; idempotent."""
+        self.stop()
+        halt, reconciler = self._halt, self._reconciler
+        self._halt = self._reconciler = None
+        if reconciler:
+            halt.set()
+            reconciler.join(SOCKET_TIMEOUT)
+        with self._lock:
+            tasks = [t for app in self._apps.values() for t in app.tasks.values()] + self._dying
+            for app in self._apps.values():
+                app.tasks.clear()
+            self._dying = []
+            root, self._sandbox_root = self._sandbox_root, None
+            self._sandboxes.clear()
+        running = [t for t in tasks if t.process.poll() is None]
+        for task in running:
+            task.signal(signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE
+        while any(t.process.poll() is None for t in running) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for task in tasks:
+            task.signal(signal.SIGKILL)
+            try:
+                task.process.wait(SOCKET_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+            task.finish()
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
+
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
+        self.shutdown()
 
     # -- set-up and inspection for tests --------------------------------------
 
@@ -511,6 +759,9 @@ class MarathonDouble:
         if errors:
             raise InvalidApp(errors)
         with self._lock:
+            replaced = self._apps.get(definition["id"])
+            for task in list(replaced.tasks.values()) if replaced else ():
+                self._kill(replaced, task)
             self._apps[definition["id"]] = _App(definition, self._next_version())
         return self.app(definition["id"])
 
@@ -525,15 +776,43 @@ class MarathonDouble:
             return list(self._requests)
 
     def writes(self, app_id=None):
-        """The PUT/PATCH/POST requests (for app_id), whatever they answered."""
+        """The PUT/PATCH/POST/DELETE requests (for app_id), whatever they answered."""
         wanted = _absolute(app_id) if app_id else None
         return [r for r in self.requests if r.method in WRITE_METHODS and wanted in (None, r.app_id)]
 
     def changes(self, app_id=None):
-        """How many writes changed a definition (bumped its version)."""
+        """How many writes changed a definition (bumped its version, or
+        deleted the app)."""
         wanted = _absolute(app_id) if app_id else None
         with self._lock:
-            return sum(a.changes for i, a in self._apps.items() if wanted in (None, i))
+            return (sum(a.changes for i, a in self._apps.items() if wanted in (None, i))
+                    + sum(n for i, n in self._deleted_changes.items() if wanted in (None, i)))
+
+    def tasks(self, app_id):
+        """The app's live tasks, oldest first, as GET lists them, plus the
+        process's "pid" and the "sandbox" directory."""
+        with self._lock:
+            return [{**t.view(), "pid": t.process.pid, "sandbox": str(t.sandbox)}
+                    for t in self._apps[_absolute(app_id)].tasks.values()]
+
+    def task_log(self, task_id):
+        """What a task (live or ended) wrote to its sandbox's stdout, then
+        stderr. KeyError for a task never launched (or after shutdown())."""
+        with self._lock:
+            sandbox = self._sandboxes[task_id]
+        return "".join((sandbox / name).read_text(errors="replace")
+                       for name in ("stdout", "stderr") if (sandbox / name).exists())
+
+    def kill_task(self, task_id, signo=signal.SIGKILL):
+        """Sends signo to a live task's process group the way a crash (or the
+        OOM killer) would: not a kill by Marathon, so if the task dies of it,
+        that is a TASK_FAILED and it is replaced after the launch delay."""
+        with self._lock:
+            for app in self._apps.values():
+                if task_id in app.tasks:
+                    app.tasks[task_id].signal(signo)
+                    return
+        raise KeyError(task_id)
 
     def fail_next(self, status, body=None, count=1, headers=None, raw=None, methods=None):
         """The next `count` requests, whatever their path, get this reply:
@@ -604,18 +883,22 @@ class MarathonDouble:
             return self._create(record) if method == "POST" else _not_allowed()
         if not path.startswith("/v2/apps/"):
             return _reply(404, {"message": f"Not Found: {path}"})
-        app_id, versions = _split_app_path(path)
-        if versions:
+        app_id, sub, task_id = _split_app_path(path)
+        if sub == "versions":
             if method != "GET":
                 return _not_allowed()
             if app_id not in self._apps:
                 return _no_app(app_id)
             return _reply(200, {"versions": sorted(self._apps[app_id].history, reverse=True)})
+        if sub == "tasks":
+            return self._kill_request(record, app_id, task_id) if method == "DELETE" else _not_allowed()
         if method == "GET":
             return _reply(200, {"app": self._view(self._apps[app_id])}) if app_id in self._apps else _no_app(app_id)
         if method in ("PUT", "PATCH"):
             partial = method == "PATCH" or record.query.get("partialUpdate", "true") != "false"
             return self._update(record, app_id, partial, create=method == "PUT")
+        if method == "DELETE":
+            return self._destroy(record, app_id)
         return _not_allowed()
 
     def _create(self, record):
@@ -664,26 +947,69 @@ class MarathonDouble:
             app = self._add(target)
             return _reply(201, {"deploymentId": app.deployment_id, "version": app.version},
                           {"Location": f"/v2/apps{app_id}"})
-        deployment = current.deployment()
-        if deployment and not record.forced:
-            return _reply(409, {
-                "message": "App is locked by one or more deployments. Override with the option '?force=true'. "
-                           f"View details at '/v2/deployments/{deployment}'.",
-                "deployments": [{"id": deployment}]})
+        locked = _locked(current, record)
+        if locked:
+            return locked
         if target == current.definition:
             # Marathon's plan for an unchanged app has no steps: it is done at once.
             return _reply(200, {"deploymentId": str(uuid.uuid4()), "version": current.version})
-        old = current.definition
-        scaling_only = {k for k in target.keys() | old.keys() if target.get(k) != old.get(k)} == {"instances"}
-        current.definition = target
-        current.version = self._next_version()
-        current.last_scaling = current.version
-        if not scaling_only:
-            current.last_config = current.version
-        current.history[current.version] = copy.deepcopy(target)
-        current.changes += 1
-        current.lock(self.deploy_seconds)
+        self._change(current, target)
         return _reply(200, {"deploymentId": current.deployment_id, "version": current.version})
+
+    def _change(self, app, target):
+        """A write changed the app: a new version and a deployment. A change of
+        anything but instances is an upgrade, and Marathon replaces every task.
+        Simplified: the old tasks are killed at once and the reconciler starts
+        new ones as they end (Marathon's default upgradeStrategy would start
+        the new ones first)."""
+        old = app.definition
+        scaling_only = {k for k in target.keys() | old.keys() if target.get(k) != old.get(k)} == {"instances"}
+        app.definition = target
+        app.version = self._next_version()
+        app.last_scaling = app.version
+        if not scaling_only:
+            app.last_config = app.version
+            app.failures, app.launch_at = 0, 0.0
+            for task in list(app.tasks.values()):
+                self._kill(app, task)
+        app.history[app.version] = copy.deepcopy(target)
+        app.changes += 1
+        app.lock(self.deploy_seconds)
+
+    def _kill_request(self, record, app_id, task_id):
+        """DELETE /v2/apps/{id}/tasks/{taskId}: the task is killed; with
+        ?scale=true instances goes down by one, a scaling change (locked like
+        any other), else the reconciler replaces it. wipe is ignored."""
+        app = self._apps.get(app_id)
+        if app is None:
+            return _no_app(app_id)
+        task = app.tasks.get(task_id)
+        if task is None:
+            return _reply(404, {"message": f"Task '{task_id}' does not exist"})
+        if record.query.get("scale") != "true":
+            view = task.view()
+            self._kill(app, task)
+            return _reply(200, {"task": view})
+        locked = _locked(app, record)
+        if locked:
+            return locked
+        self._kill(app, task)
+        self._change(app, {**app.definition, "instances": max(app.definition["instances"] - 1, 0)})
+        return _reply(200, {"deploymentId": app.deployment_id, "version": app.version})
+
+    def _destroy(self, record, app_id):
+        """DELETE /v2/apps/{id}: the app goes, its tasks are killed."""
+        app = self._apps.get(app_id)
+        if app is None:
+            return _no_app(app_id)
+        locked = _locked(app, record)
+        if locked:
+            return locked
+        for task in list(app.tasks.values()):
+            self._kill(app, task)
+        del self._apps[app_id]
+        self._deleted_changes[app_id] = self._deleted_changes.get(app_id, 0) + app.changes + 1
+        return _reply(200, {"deploymentId": str(uuid.uuid4()), "version": self._next_version()})
 
     def _add(self, definition):
         """A new app created by a write: a change, and a deployment."""
@@ -697,19 +1023,127 @@ class MarathonDouble:
         """ISO-8601 UTC with milliseconds, strictly increasing."""
         ms = max(time.time_ns() // 1_000_000, self._last_version_ms + 1)
         self._last_version_ms = ms
-        seconds, millis = divmod(ms, 1000)
-        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+        return _iso(ms)
 
     def _view(self, app):
+        """The app as GET shows it, every embed included (the double always
+        embeds tasks, counts, deployments and lastTaskFailure, whatever
+        ?embed= asks for)."""
         out = copy.deepcopy(app.definition)
         deployment = app.deployment()
+        tasks = [t.view() for t in app.tasks.values()]
         out.update({
             "version": app.version,
             "versionInfo": {"lastScalingAt": app.last_scaling, "lastConfigChangeAt": app.last_config},
-            "tasks": [], "deployments": [{"id": deployment}] if deployment else [],
-            "tasksRunning": 0, "tasksStaged": 0, "tasksHealthy": 0, "tasksUnhealthy": 0,
+            "tasks": tasks, "deployments": [{"id": deployment}] if deployment else [],
+            "tasksRunning": len(tasks), "tasksStaged": 0, "tasksHealthy": 0, "tasksUnhealthy": 0,
         })
+        if app.last_failure:
+            out["lastTaskFailure"] = dict(app.last_failure)
         return out
+
+    # -- running tasks (the reconciler thread, with a launcher) ----------------
+
+    def _reconcile_forever(self, halt):
+        """Every TICK, until shutdown() sets halt. A bug in a pass is printed
+        once, not every tick, and the passes go on."""
+        complained = False
+        while not halt.is_set():
+            try:
+                self._tick()
+            except Exception:  # noqa: BLE001  (the thread must not die silently)
+                if not complained:
+                    traceback.print_exc()
+                    complained = True
+            halt.wait(TICK)
+
+    def _tick(self):
+        with self._lock:
+            now = time.monotonic()
+            self._reap(now)
+            if self._server is None:
+                return  # Marathon is away: its scheduling waits, the agent's part (above) goes on
+            for app in list(self._apps.values()):
+                self._converge(app, now)
+
+    def _reap(self, now):
+        """The agent's part: a task whose process ended leaves its app (a
+        non-zero status or a signal is a TASK_FAILED); a killed task that
+        outlived its grace period gets SIGKILL."""
+        for app in self._apps.values():
+            for task in list(app.tasks.values()):
+                status = task.process.poll()
+                if status is None:
+                    if now - task.born >= BACKOFF_RESET:
+                        app.failures = 0
+                    continue
+                del app.tasks[task.id]
+                task.finish()
+                if status != 0:  # 0 is TASK_FINISHED: replaced, but no failure
+                    self._failed(app, task.id, task.version, _exit_message(status), now)
+        for task in list(self._dying):
+            if task.process.poll() is not None:
+                self._dying.remove(task)
+                task.finish()
+            elif now >= task.kill_at and not task.sigkilled:
+                task.signal(signal.SIGKILL)
+                task.sigkilled = True
+
+    def _failed(self, app, task_id, version, message, now):
+        app.failures += 1
+        app.launch_at = now + _launch_delay(app.definition, app.failures)
+        app.last_failure = {"appId": app.definition["id"], "host": self.host, "message": message,
+                            "state": "TASK_FAILED", "taskId": task_id, "timestamp": _timestamp(),
+                            "version": version, "slaveId": self.agent_id}
+
+    def _converge(self, app, now):
+        """Marathon's part: kill the excess per killSelection, or launch the
+        missing, once the launch delay passed. A killed task still ending
+        holds its place, as Marathon launches a replacement only once the
+        kill is confirmed."""
+        definition = app.definition
+        live = list(app.tasks.values())
+        excess = len(live) - definition["instances"]
+        if excess > 0:
+            oldest_first = definition["killSelection"] == "OLDEST_FIRST"
+            for task in live[:excess] if oldest_first else live[-excess:]:
+                self._kill(app, task)
+            return
+        ending = sum(t.app_id == definition["id"] for t in self._dying)
+        for _ in range(definition["instances"] - len(live) - ending):
+            if now < app.launch_at or not self._launch(app, now):
+                break
+
+    def _launch(self, app, now):
+        """One new task: its sandbox, ports and environment, then the
+        launcher. A launcher that raises is a failed task (with its delay)."""
+        definition = app.definition
+        task_id = _task_id(definition["id"])
+        if self._sandbox_root is None:
+            self._sandbox_root = Path(tempfile.mkdtemp(prefix="marathon-double-"))
+        sandbox = self._sandbox_root / task_id
+        sandbox.mkdir()
+        self._sandboxes[task_id] = sandbox
+        taken = {port for a in self._apps.values() for t in a.tasks.values() for port in t.ports}
+        port_env, ports = _port_env(definition, lambda: _free_port(taken))
+        env = _task_env(definition, app.version, task_id, self.host, sandbox, port_env)
+        try:
+            process = self.launcher(copy.deepcopy(definition), task_id, env, sandbox)
+        except Exception as e:  # noqa: BLE001  (Mesos reports any launch error as a failed task)
+            self._failed(app, task_id, app.version, f"Failed to launch: {e}", now)
+            return False
+        app.tasks[task_id] = _Task(task_id, app, self.host, self.agent_id, ports, process, sandbox)
+        return True
+
+    def _kill(self, app, task):
+        """Marathon's kill: SIGTERM to the task's process group now, SIGKILL
+        after the app's taskKillGracePeriodSeconds (sent by the reconciler, not
+        the request thread). The task leaves the app at once; its end is no
+        failure."""
+        del app.tasks[task.id]
+        task.kill_at = time.monotonic() + app.definition.get("taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE)
+        task.signal(signal.SIGTERM)
+        self._dying.append(task)
 
     def _deployments(self):
         return [{"id": app.deployment(), "version": app.version, "affectedApps": [app_id], "affectedPods": [],
@@ -726,20 +1160,40 @@ class MarathonDouble:
 
 
 def _split_app_path(path):
-    """(app id, whether it is the /versions sub-resource) of /v2/apps/{id}[/versions],
-    else (None, False). Ids may hold slashes; Marathon drops empty segments."""
+    """(app id, sub-resource, task id) of /v2/apps/{id}[/versions | /tasks/{taskId}]:
+    the sub-resource is "", "versions" or "tasks" (with the task id); (None, "",
+    None) without an id. Ids may hold slashes, even a segment `tasks`: only
+    `/tasks/` and one more segment at the end make the task sub-resource,
+    whatever the method, as Marathon's router prefers its more literal
+    `{appId}/tasks/{taskId}` route (so GET there is 405 even when an app
+    /a/tasks/b exists). Marathon drops empty segments."""
     rest = path[len("/v2/apps/"):].strip("/") if path.startswith("/v2/apps/") else ""
     if not rest:
-        return None, False
+        return None, "", None
     if rest.endswith("/versions"):
-        return _absolute(rest[:-len("/versions")]), True
-    return _absolute(rest), False
+        return _absolute(rest[:-len("/versions")]), "versions", None
+    task = re.fullmatch(r"(.+)/tasks/([^/]+)", rest)
+    if task:
+        return _absolute(task.group(1)), "tasks", task.group(2)
+    return _absolute(rest), "", None
+
+
+def _locked(app, record):
+    """The 409 of a changing write to an app a deployment holds (None when
+    free, or when the write says ?force=true)."""
+    deployment = app.deployment()
+    if not deployment or record.forced:
+        return None
+    return _reply(409, {
+        "message": "App is locked by one or more deployments. Override with the option '?force=true'. "
+                   f"View details at '/v2/deployments/{deployment}'.",
+        "deployments": [{"id": deployment}]})
 
 
 def _request_app_id(record):
     """The app a request is about, for writes(): from the path, or from the
     body of a POST /v2/apps; None when there is none (or it is unreadable)."""
-    app_id, _ = _split_app_path(record.path)
+    app_id, _, _ = _split_app_path(record.path)
     if app_id is None and record.method == "POST":
         try:
             body_id = json.loads(record.body).get("id")
@@ -921,7 +1375,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
-        double.stop()
+        double.shutdown()
 
 
 if __name__ == "__main__":

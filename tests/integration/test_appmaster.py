@@ -153,9 +153,13 @@ def check_bodies(c):
                 assert oracle.errors(r.body.decode(), r.method != "POST") == [], r.body
 
 
-def test_the_seed_app_is_a_cluster_that_grows_with_its_jobs_and_shrinks_when_idle(cluster):
+# The default scheduler tells the need by the job's parallelism, the
+# adaptive one by its resource requirements (it runs the job on fewer slots
+# meanwhile, and rescales when the TaskManagers come).
+@pytest.mark.parametrize("scheduler", ["default", "adaptive"])
+def test_the_seed_app_is_a_cluster_that_grows_with_its_jobs_and_shrinks_when_idle(cluster, scheduler):
     c = cluster
-    c.deploy()
+    c.deploy(f"-Djobmanager.scheduler={scheduler}", "-Djobmanager.adaptive-scheduler.scaling-interval.min=1 s")
     leader = c.leader()
     # The TaskManager app is created from the appmaster's own definition.
     wait_for(c.tm_app, 60, 0.5, what="the TaskManager app")

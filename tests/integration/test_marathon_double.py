@@ -1,24 +1,30 @@
 """The Marathon test double checked against ../shared/MARATHON.md, so that the
 supervisor's Marathon client, tested against the double, is tested against
 Marathon's documented behaviour: defaults, partial updates, no-op writes,
-deployment locks, validation, authentication and the failure injections."""
+deployment locks, validation, authentication, the failure injections, and
+the tasks it runs as real processes (environment, replacement and launch
+delay, kills, scaling, upgrades, shutdown)."""
 import base64
 import http.client
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, wait_for
-from marathon_double import READ_ONLY, InvalidApp, MarathonDouble
+from conftest import ROOT, alive, free_port, wait_for
+from marathon_double import READ_ONLY, InvalidApp, MarathonDouble, command_launcher
 
 DOUBLE = Path(__file__).with_name("marathon_double.py")
 TM_ID = "/flink/taskmanager"
@@ -133,6 +139,7 @@ def test_get_fills_check_and_port_defaults(double):
                                        "portName": "health", "intervalSeconds": 30, "timeoutSeconds": 10,
                                        "httpStatusCodesForReady": [200], "preserveLastResponse": False}]
     assert call(double.url, "GET", f"/v2/apps{TM_ID}?embed=app.tasks&embed=app.counts").status == 200
+    assert "lastTaskFailure" not in app, "only once a task failed"
 
 
 @pytest.mark.parametrize("check, present, absent", [
@@ -572,3 +579,377 @@ def call_or_none(base, path):
         return call(base, "GET", path, headers=basic("u", "p")).status
     except OSError:
         return None
+
+
+# -- running tasks -----------------------------------------------------------------
+# The double's launcher runs TASK, a stand-in for a TaskManager: it writes its
+# environment to $MESOS_SANDBOX/env.json (atomically, so a test never reads
+# half of it), then waits, bounded, for the test to write an exit status into
+# $MESOS_SANDBOX/exit. IGNORE_TERM=1 makes it ignore SIGTERM (so only the
+# SIGKILL after the grace period ends it); GRANDCHILD=1 has it start a child
+# in its process group. MARKER, in every command line, finds what is left.
+
+MARKER = f"marathon-double-test-task-{os.getpid()}"
+TASK = f"""# {MARKER}
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+if os.environ.get("IGNORE_TERM"):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = None
+if os.environ.get("GRANDCHILD"):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)  # {MARKER}"])
+sandbox = Path(os.environ["MESOS_SANDBOX"])
+(sandbox / "env.tmp").write_text(json.dumps({{**os.environ, "CHILD_PID": str(child.pid if child else 0)}}))
+os.replace(sandbox / "env.tmp", sandbox / "env.json")
+print("started", os.environ["MESOS_TASK_ID"], flush=True)
+print("this goes to stderr", file=sys.stderr, flush=True)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        sys.exit(int((sandbox / "exit").read_text()))
+    except (FileNotFoundError, ValueError):
+        time.sleep(0.02)
+"""
+RUN_ID = "/flink/appmaster-taskmanagers"
+TASK_ID = re.compile(r"flink_appmaster-taskmanagers\.instance-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\._app\.1")
+
+
+def runnable(**fields):
+    """A TaskManager app as an Application Master would create it; no launch
+    delay unless a test wants one."""
+    return {"id": RUN_ID, "cmd": "flink taskmanager", "instances": 1, "cpus": 0.5, "mem": 1024,
+            "backoffSeconds": 0, **fields}
+
+
+def marked_processes():
+    """Live processes of TASK (or of its grandchild), by their command line."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes() if entry.isdigit() else b""
+        except OSError:
+            continue
+        if MARKER.encode() in cmdline and alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def run_tasks():
+    """Makes started doubles that run TASK; at the end each is shut down and
+    no process of TASK may be left, whatever the test did."""
+    made = []
+
+    def make(**kwargs):
+        d = MarathonDouble(launcher=command_launcher(lambda app: [sys.executable, "-c", TASK]), host="agent-1",
+                           **kwargs)
+        made.append(d)
+        return d.start()
+    yield make
+    for d in made:
+        d.shutdown()
+    assert wait_for(lambda: not marked_processes(), timeout=2, what="no task left") is True
+
+
+def read_env(task):
+    try:
+        return json.loads((Path(task["sandbox"]) / "env.json").read_text())
+    except FileNotFoundError:
+        return None
+
+
+def started(d, count, app_id=RUN_ID, exclude=()):
+    """Waits until the app has exactly `count` live tasks, none of them in
+    exclude (ids), each past writing its env.json; returns them, oldest first,
+    each with its "env"."""
+    def ready():
+        tasks = d.tasks(app_id)
+        if len(tasks) != count or any(t["id"] in exclude for t in tasks):
+            return None
+        envs = [read_env(t) for t in tasks]
+        return None if None in envs else [{**t, "env": env} for t, env in zip(tasks, envs)]
+    return wait_for(ready, timeout=10, interval=0.02, what=f"{count} task(s) of {app_id} running")
+
+
+def ids(d, app_id=RUN_ID):
+    return [t["id"] for t in d.tasks(app_id)]
+
+
+def view_of(task):
+    """A task as GET lists it: without the inspection fields."""
+    return {k: v for k, v in task.items() if k not in ("pid", "sandbox", "env")}
+
+
+def end(task, status):
+    """Has TASK exit with this status, as if it ended on its own."""
+    (Path(task["sandbox"]) / "exit").write_text(str(status))
+
+
+def gone(pid):
+    wait_for(lambda: not alive(pid), timeout=5, what=f"process {pid} gone")
+
+
+def holds(cond, seconds):
+    """cond() stays true over `seconds`, several reconciler ticks: what must
+    not happen (a launch, a kill) is seen not to."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert cond()
+        time.sleep(0.02)
+
+
+def seconds_between(earlier, later):
+    parse = [datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc) for t in (earlier, later)]
+    return (parse[1] - parse[0]).total_seconds()
+
+
+def test_tasks_run_with_marathons_environment(run_tasks):
+    d = run_tasks()
+    mappings = TASKMANAGER["container"]["portMappings"] + [{"name": "metrics-http", "containerPort": 0, "hostPort": 0}]
+    d.add_app({**TASKMANAGER, "container": {**TASKMANAGER["container"], "portMappings": mappings},
+               "labels": {"role": "taskmanager", "flink.cluster-id": "c1"},
+               "env": {"ROLE": "taskmanager", "HOST": "tm.internal"}})
+    tasks = started(d, 2, TM_ID)
+    app = get_app(d)
+    assert app["tasks"] == [view_of(t) for t in tasks] and app["tasksRunning"] == 2
+    assert (app["tasksStaged"], app["tasksHealthy"], app["tasksUnhealthy"]) == (0, 0, 0)
+    assert "lastTaskFailure" not in app
+    assert len({t["id"] for t in tasks}) == 2
+    assert len({p for t in tasks for p in t["ports"]}) == 8, "no port twice, within a task or across"
+    for task in tasks:
+        env = task["env"]
+        assert re.fullmatch(r"flink_taskmanager\.instance-[0-9a-f-]{36}\._app\.1", task["id"])
+        assert (task["appId"], task["host"], task["state"], task["version"]) == (TM_ID, "agent-1", "TASK_RUNNING",
+                                                                                app["version"])
+        assert VERSION.fullmatch(task["stagedAt"]) and VERSION.fullmatch(task["startedAt"])
+        assert re.fullmatch(r"[0-9a-f-]{36}-S\d+", task["slaveId"])
+        assert alive(task["pid"]) and os.getpgid(task["pid"]) == task["pid"], "in a process group of its own"
+        ports = [str(p) for p in task["ports"]]
+        rpc, data, health, metrics = ports
+        assert env.pop("CHILD_PID") == "0"
+        env.pop("LC_CTYPE", None)  # Python's own locale coercion (PEP 538), not the double's
+        assert env == {
+            "MESOS_TASK_ID": task["id"], "MARATHON_APP_ID": TM_ID, "MARATHON_APP_VERSION": app["version"],
+            "MARATHON_APP_DOCKER_IMAGE": "flink-appliance:latest",
+            "MARATHON_APP_RESOURCE_CPUS": "2.0", "MARATHON_APP_RESOURCE_MEM": "4096.0",
+            "MARATHON_APP_RESOURCE_DISK": "0.0", "MARATHON_APP_RESOURCE_GPUS": "0.0",
+            "MARATHON_APP_LABELS": env["MARATHON_APP_LABELS"],
+            "MARATHON_APP_LABEL_ROLE": "taskmanager", "MARATHON_APP_LABEL_FLINK_CLUSTER_ID": "c1",
+            "PORT0": rpc, "PORT1": data, "PORT2": health, "PORT3": metrics, "PORT": rpc, "PORTS": ",".join(ports),
+            "PORT_RPC": rpc, "PORT_DATA": data, "PORT_HEALTH": health, "PORT_METRICS-HTTP": metrics,
+            "PORT_6122": rpc, "PORT_6121": data, "PORT_8558": health, f"PORT_{metrics}": metrics,
+            "HOST": "tm.internal", "MESOS_SANDBOX": task["sandbox"], "ROLE": "taskmanager",
+        }, "the app's env (HOST here) overrides Marathon's"
+        assert sorted(env["MARATHON_APP_LABELS"].split(" ")) == ["FLINK_CLUSTER_ID", "ROLE"]
+        assert Path(task["sandbox"]).is_dir()
+        log = d.task_log(task["id"])
+        assert f"started {task['id']}\n" in log and "this goes to stderr" in log
+    listed = call(d.url, "GET", "/v2/apps?embed=app.tasks&embed=app.counts&embed=app.deployments"
+                                "&embed=app.lastTaskFailure").json()["apps"]
+    assert [t["id"] for t in listed[0]["tasks"]] == [t["id"] for t in tasks]
+
+
+def test_host_networking_ports_and_an_app_without_labels(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable())
+    (task,) = started(d, 1)
+    env, (port,) = task["env"], task["ports"]
+    assert TASK_ID.fullmatch(task["id"]) and env["MESOS_TASK_ID"] == task["id"]
+    assert (env["PORT0"], env["PORT"], env["PORTS"]) == (str(port),) * 3
+    assert env["PORT_DEFAULT"] == env["PORT_10000"] == str(port), "named, and keyed by the service port"
+    assert env["MARATHON_APP_LABELS"] == "" and not [k for k in env if k.startswith("MARATHON_APP_LABEL_")]
+    assert "MARATHON_APP_DOCKER_IMAGE" not in env
+    assert (env["MARATHON_APP_RESOURCE_CPUS"], env["MARATHON_APP_RESOURCE_MEM"]) == ("0.5", "1024.0")
+
+
+def test_an_ended_task_is_replaced_a_failure_after_the_launch_delay(run_tasks):
+    """Delays: backoffSeconds * backoffFactor^(k-1), capped: 1 s, then 2 s
+    (not 3). A status-0 end is no failure and waits for nothing."""
+    d = run_tasks()
+    d.add_app(runnable(backoffSeconds=1, backoffFactor=3, maxLaunchDelaySeconds=2))
+    (first,) = started(d, 1)
+    end(first, 0)
+    (second,) = started(d, 1, exclude={first["id"]})
+    assert "lastTaskFailure" not in get_app(d, RUN_ID), "TASK_FINISHED is not a failure"
+
+    end(second, 3)
+    (third,) = started(d, 1, exclude={second["id"]})
+    failure = get_app(d, RUN_ID)["lastTaskFailure"]
+    assert failure == {"appId": RUN_ID, "host": "agent-1", "message": "Command exited with status 3",
+                       "state": "TASK_FAILED", "taskId": second["id"], "timestamp": failure["timestamp"],
+                       "version": second["version"], "slaveId": second["slaveId"]}
+    assert VERSION.fullmatch(failure["timestamp"])
+    assert 0.99 <= seconds_between(failure["timestamp"], third["stagedAt"]) < 1.9
+    assert not alive(second["pid"])
+
+    d.kill_task(third["id"], signal.SIGKILL)
+    (fourth,) = started(d, 1, exclude={third["id"]})
+    failure = get_app(d, RUN_ID)["lastTaskFailure"]
+    assert (failure["taskId"], failure["message"], failure["state"]) == (third["id"], "Command killed by signal 9",
+                                                                         "TASK_FAILED")
+    assert 1.99 <= seconds_between(failure["timestamp"], fourth["stagedAt"]) < 2.9, "capped at 2 s"
+    assert len({first["id"], second["id"], third["id"], fourth["id"]}) == 4
+
+
+def test_a_launch_that_fails_is_a_failed_task():
+    d = MarathonDouble(launcher=command_launcher(lambda app: ["/nonexistent/taskmanager"]))
+    with d:
+        d.add_app(runnable(backoffSeconds=60))
+        failure = wait_for(lambda: d.app(RUN_ID).get("lastTaskFailure"), timeout=5, what="the failed launch")
+        assert failure["state"] == "TASK_FAILED" and failure["message"].startswith("Failed to launch: ")
+        assert TASK_ID.fullmatch(failure["taskId"]) and d.tasks(RUN_ID) == []
+        holds(lambda: d.app(RUN_ID)["lastTaskFailure"] == failure, 0.3)  # the 60 s delay holds the next one back
+
+
+def test_delete_a_task_with_scale(run_tasks):
+    d = run_tasks(deploy_seconds=0.5)
+    d.add_app(runnable(instances=2))
+    a, b = started(d, 2)
+    v0 = get_app(d, RUN_ID)["version"]
+    reply = call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{a['id']}?scale=true")
+    assert reply.status == 200 and set(reply.json()) == {"deploymentId", "version"}, reply.body
+    app = get_app(d, RUN_ID)
+    assert app["instances"] == 1 and app["version"] == reply.json()["version"] > v0
+    assert app["versionInfo"] == {"lastScalingAt": app["version"], "lastConfigChangeAt": v0}
+    assert app["deployments"] == [{"id": reply.json()["deploymentId"]}]
+    assert app["tasks"] == [view_of(b)]
+    gone(a["pid"])
+
+    locked = call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{b['id']}?scale=true")
+    assert locked.status == 409 and locked.json()["deployments"] == [{"id": reply.json()["deploymentId"]}]
+    unknown = call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{a['id']}?scale=true")
+    assert unknown.status == 404 and unknown.json() == {"message": f"Task '{a['id']}' does not exist"}
+    assert call(d.url, "DELETE", f"/v2/apps/flink/nope/tasks/{b['id']}").json() == {
+        "message": "App '/flink/nope' does not exist"}
+    assert call(d.url, "GET", f"/v2/apps{RUN_ID}/tasks/{b['id']}").status == 405
+    wait_for(lambda: not get_app(d, RUN_ID)["deployments"], timeout=5, what="the deployment to end")
+    holds(lambda: ids(d) == [b["id"]] and alive(b["pid"]), 0.3)
+
+    forced = call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{b['id']}?scale=true&force=true&wipe=true")
+    assert forced.status == 200 and get_app(d, RUN_ID)["instances"] == 0
+    gone(b["pid"])
+    assert d.tasks(RUN_ID) == [] and d.changes(RUN_ID) == 2
+    assert [(r.method, r.status) for r in d.writes(RUN_ID)] == [("DELETE", 200), ("DELETE", 409), ("DELETE", 404),
+                                                                ("DELETE", 200)]
+
+
+def test_delete_a_task_without_scale_replaces_it(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable())
+    (a,) = started(d, 1)
+    v0 = get_app(d, RUN_ID)["version"]
+    reply = call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{a['id']}")
+    assert reply.status == 200 and reply.json() == {"task": view_of(a)}
+    gone(a["pid"])
+    (b,) = started(d, 1, exclude={a["id"]})
+    app = get_app(d, RUN_ID)
+    assert (app["version"], app["instances"], d.changes()) == (v0, 1, 0)
+    assert "lastTaskFailure" not in app, "a kill is TASK_KILLED, no failure"
+
+
+def test_a_kill_escalates_to_sigkill_after_the_grace_period(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable(env={"IGNORE_TERM": "1"}, taskKillGracePeriodSeconds=1))
+    (a,) = started(d, 1)
+    asked = time.monotonic()
+    assert call(d.url, "DELETE", f"/v2/apps{RUN_ID}/tasks/{a['id']}").status == 200
+    assert time.monotonic() - asked < 0.5, "the grace period is not waited out on the request"
+    assert alive(a["pid"]), "SIGTERM is ignored"
+    assert ids(d) == [], "a killed task is no longer listed"
+    holds(lambda: ids(d) == [], 0.3)  # its replacement waits for it to end
+    gone(a["pid"])
+    assert time.monotonic() - asked >= 0.9
+    started(d, 1, exclude={a["id"]})
+
+
+@pytest.mark.parametrize("selection", [None, "YOUNGEST_FIRST", "OLDEST_FIRST"])
+def test_scaling_down_kills_per_kill_selection(run_tasks, selection):
+    d = run_tasks()
+    d.add_app(runnable(instances=3, **({"killSelection": selection} if selection else {})))
+    tasks = started(d, 3)
+    assert [t["stagedAt"] for t in tasks] == sorted(t["stagedAt"] for t in tasks), "oldest first"
+    assert put(d, {"instances": 1}, app_id=RUN_ID, method="PATCH").status == 200
+    keep, *killed = tasks if selection != "OLDEST_FIRST" else tasks[::-1]
+    wait_for(lambda: ids(d) == [keep["id"]], timeout=5, what="the reconciler to scale down")
+    for task in killed:
+        gone(task["pid"])
+    assert alive(keep["pid"])
+    assert put(d, {"instances": 2}, app_id=RUN_ID).status == 200
+    assert keep["id"] in [t["id"] for t in started(d, 2)]
+
+
+def test_a_config_change_replaces_every_task(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable(instances=2, env={"GENERATION": "1"}))
+    old = started(d, 2)
+    noop = put(d, {"env": {"GENERATION": "1"}}, app_id=RUN_ID)
+    assert noop.status == 200 and ids(d) == [t["id"] for t in old], "a no-op write restarts nothing"
+    v1 = put(d, {"env": {"GENERATION": "2"}}, app_id=RUN_ID, method="PATCH").json()["version"]
+    new = started(d, 2, exclude={t["id"] for t in old})
+    for task in old:
+        gone(task["pid"])
+    assert [(t["env"]["GENERATION"], t["env"]["MARATHON_APP_VERSION"], t["version"]) for t in new] == [
+        ("2", v1, v1)] * 2
+    assert get_app(d, RUN_ID)["versionInfo"]["lastConfigChangeAt"] == v1
+
+
+def test_delete_an_app_kills_its_tasks_and_post_starts_them(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable(instances=2))
+    tasks = started(d, 2)
+    reply = call(d.url, "DELETE", f"/v2/apps{RUN_ID}")
+    assert reply.status == 200 and set(reply.json()) == {"deploymentId", "version"}
+    assert call(d.url, "GET", f"/v2/apps{RUN_ID}").status == 404
+    for task in tasks:
+        gone(task["pid"])
+    assert call(d.url, "DELETE", f"/v2/apps{RUN_ID}").status == 404
+    assert d.changes(RUN_ID) == 1 and [r.status for r in d.writes(RUN_ID)] == [200, 404]
+
+    created = call(d.url, "POST", "/v2/apps", runnable(instances=1))
+    assert created.status == 201, created.body
+    (task,) = started(d, 1)
+    assert task["env"]["MARATHON_APP_VERSION"] == created.json()["version"]
+
+
+def test_stop_leaves_tasks_running_and_start_serves_them_again(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable(instances=2))
+    a, b = started(d, 2)
+    url = d.url
+    d.stop()
+    with pytest.raises(OSError):
+        call(url, "GET", "/ping")
+    d.kill_task(a["id"], signal.SIGKILL)  # a crash while Marathon is away
+    gone(a["pid"])
+    wait_for(lambda: ids(d) == [b["id"]], timeout=5, what="the agent to reap the crashed task")
+    holds(lambda: ids(d) == [b["id"]], 0.4)  # no Marathon, no replacement
+    assert alive(b["pid"])
+    d.start()
+    app = get_app(d, RUN_ID)
+    assert app["lastTaskFailure"]["taskId"] == a["id"]
+    tasks = started(d, 2, exclude={a["id"]})
+    assert tasks[0]["id"] == b["id"] and tasks[0]["pid"] == b["pid"]
+
+
+def test_shutdown_ends_every_process_thread_and_sandbox(run_tasks):
+    d = run_tasks()
+    d.add_app(runnable(instances=2, env={"IGNORE_TERM": "1", "GRANDCHILD": "1"}, taskKillGracePeriodSeconds=60))
+    tasks = started(d, 2)
+    assert put(d, {"instances": 1}, app_id=RUN_ID).status == 200  # one task is being killed, slowly
+    pids = [t["pid"] for t in tasks] + [int(t["env"]["CHILD_PID"]) for t in tasks]
+    assert all(alive(pid) for pid in pids)
+    root = Path(tasks[0]["sandbox"]).parent
+    asked = time.monotonic()
+    d.shutdown()
+    assert time.monotonic() - asked < 5
+    for pid in pids:
+        gone(pid)
+        try:
+            os.waitpid(pid, os.WNOHANG)  # an orphaned grandchild came to this (subreaper) process
+        except ChildProcessError:
+            pass
+    assert not root.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith(f"marathon-double-{d.port}")]
+    with pytest.raises(KeyError):
+        d.task_log(tasks[0]["id"])
+    d.shutdown()
