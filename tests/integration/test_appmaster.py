@@ -193,13 +193,19 @@ def test_the_seed_app_is_a_cluster_that_grows_with_its_jobs_and_shrinks_when_idl
     survivors = {t["id"] for t in c.tasks(TM)}
     assert len(killed) == 2 and killed < three and not killed & survivors, "exactly the idle ones, by task id"
     check_bodies(c)
-    health = c.health(leader)["appmaster"]
-    assert health["leader"] is True and health["taskmanagers"]["instances"] == 1
-    with urllib.request.urlopen(f"http://127.0.0.1:{c.port(leader, 'health')}/metrics", timeout=5) as r:
-        metrics = r.read().decode()
-    assert "flink_supervisor_appmaster_scale_ups_total 1" in metrics
-    assert "flink_supervisor_appmaster_scale_downs_total 2" in metrics
-    assert "flink_supervisor_appmaster_marathon_writes_total 4" in metrics
+
+    def metrics():
+        with urllib.request.urlopen(f"http://127.0.0.1:{c.port(leader, 'health')}/metrics", timeout=5) as r:
+            return r.read().decode()
+    # Marathon's answer to the last kill reaches the appmaster a moment after
+    # Marathon acted on it.
+    text = wait_for(lambda: "flink_supervisor_appmaster_scale_downs_total 2" in metrics() and metrics(), 20, 0.2,
+                    what="the second scale-down counted")
+    assert "flink_supervisor_appmaster_scale_ups_total 1" in text
+    assert "flink_supervisor_appmaster_marathon_writes_total 4" in text
+    health = wait_for(lambda: c.health(leader)["appmaster"]["taskmanagers"]["instances"] == 1 and c.health(leader),
+                      20, 0.2, what="/health showing one instance")["appmaster"]
+    assert health["leader"] is True
 
 
 def test_a_standby_never_writes_and_adopts_without_a_change_when_the_leader_dies(cluster):
