@@ -54,7 +54,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
-.PHONY: layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -147,12 +147,13 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/confi
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_config.c $(FUZZ_SRC) -o $@ -lyaml
 
-# Marathon's answers (appchecks), for FUZZ_SECONDS too.
-$(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c supervisor/integrations/appchecks.c supervisor/integrations/appchecks.h
+# Marathon's and Flink's answers (appchecks, tmapp, flinkrest), for FUZZ_SECONDS too.
+FUZZ_MARATHON_SRC := supervisor/integrations/appchecks.c supervisor/integrations/tmapp.c supervisor/flink/flinkrest.c
+$(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c $(FUZZ_MARATHON_SRC) $(FUZZ_MARATHON_SRC:.c=.h)
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_marathon.c supervisor/integrations/appchecks.c -o $@ -ljansson
+	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_marathon.c $(FUZZ_MARATHON_SRC) -o $@ -ljansson
 
 fuzz: deps $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_marathon
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/marathon-corpus
@@ -201,6 +202,11 @@ test: deps layers
 
 bench: deps all helpers flink-dist zk-image
 	$(PYTHON) bench/run.py
+
+# The Application Master's figures alone (make bench includes them);
+# BENCH_AM_STEADY_SECONDS shortens the steady-state window.
+bench-appmaster: deps all helpers flink-dist
+	$(PYTHON) bench/appmaster.py
 
 # Keeps the download cache: make distclean removes it too.
 clean:

@@ -1,14 +1,20 @@
 /* libFuzzer target for what Marathon answers: GET /v2/apps/{id} bodies,
  * planned by appchecks. Besides memory safety it checks two properties:
  * a planned write is a JSON object holding only the two check arrays, and
- * an app that already carries the planned checks needs no second write. */
+ * an app that already carries the planned checks needs no second write.
+ * The same bytes go to the Application Master's readers: the TaskManager
+ * app read (tmapp_read) and built from it as the appmaster's own app
+ * (tmapp_build: the body is an app with our id and instances), and
+ * Flink's REST answers (flinkrest). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "flink/flinkrest.h"
 #include "integrations/appchecks.h"
+#include "integrations/tmapp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,11 +41,42 @@ static char *applied(const uint8_t *data, size_t size, const char *body)
         return out;
 }
 
+static void appmaster_readers(const uint8_t *data, size_t size)
+{
+        static struct amplan_obs obs;
+        static struct amplan_tm tms[8];
+        static const struct amconf am = { .initial_tasks = 1, .max_tasks = 4, .cpus = 1, .mem_mb = 1056, .slots = 1,
+                                          .tm_app_id = "/fuzz/am-taskmanagers" };
+        char ids[8][FLINKREST_JOB_ID], err[300], *body = NULL;
+        const struct tmapp_input in = { .own_text = (const char *)data, .own_len = size, .own_app_id = "/fuzz/am",
+                                        .am = &am, .image_env = "fuzz:1", .instances = 2, .want = want,
+                                        .stop_timeout_s = 20 };
+        size_t n;
+        long slots;
+
+        tmapp_read((const char *)data, size, &obs, err, sizeof err);
+        flinkrest_taskmanagers((const char *)data, size, tms, 8, &n);
+        flinkrest_active_jobs((const char *)data, size, ids, 8, &n);
+        flinkrest_requirements((const char *)data, size, &slots);
+        flinkrest_parallelism((const char *)data, size, &slots);
+        if (tmapp_build(&in, &body, err, sizeof err) == 0) {
+                json_t *app = json_loads(body, 0, NULL);
+                if (!app || strcmp(json_string_value(json_object_get(app, "id")) ?: "", am.tm_app_id) != 0 ||
+                    json_integer_value(json_object_get(app, "instances")) != 2) {
+                        fprintf(stderr, "built TaskManager app lost its id or instances: %s\n", body);
+                        abort();
+                }
+                json_decref(app);
+        }
+        free(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct appchecks_plan plan, again;
         char err[300];
 
+        appmaster_readers(data, size);
         if (appchecks_plan((const char *)data, size, &want, &plan, err, sizeof err) < 0 || !plan.body)
                 return 0;
         char *after = applied(data, size, plan.body);

@@ -42,7 +42,7 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -386,6 +386,7 @@ class Request:
     body: bytes = b""
     status: int = 0
     app_id: "str | None" = None
+    at: float = field(default_factory=time.time)  # when it came (the benchmarks time decisions by it)
 
     def json(self):
         return json.loads(self.body)
