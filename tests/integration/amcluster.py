@@ -57,10 +57,13 @@ class Cluster:
             self.zk.stop()
             reap_everything()
 
-    def deploy(self, *args, instances=1):
-        """The seed's app, pointed at this ZooKeeper and this Marathon."""
+    def deploy(self, *args, instances=1, env=None, drop=()):
+        """The seed's app, pointed at this ZooKeeper and this Marathon; args
+        added, the seed's args starting with one of drop left out, env added."""
         app = json.loads(SEED.read_text())
         app["instances"] = instances
+        app["args"] = [a for a in app["args"] if not a.startswith(tuple(drop))] if drop else app["args"]
+        app["env"].update(env or {})
         del app["container"]["volumes"]
         # Every task runs on this one host: container ports equal to host ports.
         for m in app["container"]["portMappings"]:

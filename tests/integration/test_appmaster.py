@@ -152,3 +152,47 @@ def test_taskmanagers_that_cannot_start_stop_scaling_and_health_says_why(cluster
     assert "event=appmaster.scale_up_stopped" in log
     with urllib.request.urlopen(f"http://127.0.0.1:{c.port(leader, 'health')}/metrics", timeout=5) as r:
         assert "flink_supervisor_appmaster_scale_up_stopped 1" in r.read().decode()
+
+
+def test_an_existing_taskmanager_app_is_adopted_and_only_its_instances_change(cluster):
+    """The floor comes from FLINK_PROPERTIES here: the seed's keys work in every layer."""
+    c = cluster
+    c.double.add_app({
+        "id": TM, "instances": 0, "cpus": 1, "mem": 1024,
+        "args": ["taskmanager", "-Dhigh-availability=zookeeper", f"-Dhigh-availability.storageDir=file://{c.tmp}/ha",
+                 "-Dhigh-availability.cluster-id=flink/appmaster"],
+        "env": {"FLINK_ZK_QUORUM": c.zk.hosts},
+        "container": {"type": "DOCKER", "docker": {"image": "flink-appliance:other"}},
+        "portDefinitions": [{"port": 0, "name": n} for n in ("rpc", "data", "health", "metrics")]})
+    c.deploy(drop=("-Dmesos.initial-tasks",), env={"FLINK_PROPERTIES": "mesos.initial-tasks: 2"})
+    leader = c.leader()
+    c.wait_registered(leader, 2)
+    assert [(r.method, r.json()) for r in c.writes()] == [("PATCH", {"instances": 2})]
+    app = c.tm_app()
+    assert app["container"]["docker"]["image"] == "flink-appliance:other"
+    assert "FLINK_APPLIANCE_OWNER" not in app["labels"]
+    log = c.double.task_log(leader["id"])
+    assert log.count("event=appmaster.adopted_differs") == 1
+    assert "container.docker.image" in log and 'reason="below mesos.initial-tasks"' in log
+    check_bodies(c)
+
+
+def test_marathon_refusing_and_failing_the_creation_is_retried(cluster):
+    """The floor comes from a ZooKeeper document here."""
+    c = cluster
+    zk = c.zk.client()
+    try:
+        zk.ensure_path("/flink/config")
+        zk.set("/flink/config", b"mesos.initial-tasks: 2\n")
+    finally:
+        zk.stop()
+    c.double.fail_next(503, {"message": "no leader"}, methods=("POST",))
+    c.double.fail_next(401, {"message": "Not authenticated"}, methods=("POST",))
+    c.deploy(drop=("-Dmesos.initial-tasks",))
+    leader = c.leader()
+    c.wait_registered(leader, 2)
+    assert [(r.method, r.status) for r in c.writes()] == [("POST", 503), ("POST", 401), ("POST", 201)]
+    assert c.tm_app()["instances"] == 2
+    log = c.double.task_log(leader["id"])
+    assert "event=appmaster.marathon_unanswered" in log and "event=appmaster.marathon_refused" in log
+    check_bodies(c)
