@@ -54,7 +54,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
-.PHONY: bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -202,6 +202,10 @@ test: deps layers
 
 bench: deps all helpers flink-dist zk-image
 	$(PYTHON) bench/run.py
+
+# A local Universe repository of conf/universe (README: DC/OS package).
+universe:
+	$(PYTHON) conf/universe/index.py $(BUILD)/universe/repo.json
 
 # The Application Master's figures alone (make bench includes them);
 # BENCH_AM_STEADY_SECONDS shortens the steady-state window.

@@ -109,10 +109,34 @@ static json_t *container_of_app(json_t *own, const char *image, bool mapped, boo
         for (size_t i = 0; i < N(keep); i++)
                 if (json_object_get(own_docker, keep[i]))
                         json_object_set(docker, keep[i], json_object_get(own_docker, keep[i]));
-        c = json_pack("{s:s, s:o}", "type", "DOCKER", "docker", docker);
+        /* DOCKER or MESOS (UCR running the Docker image): the appmaster's. */
+        const char *type = json_string_value(json_object_get(json_object_get(own, "container"), "type"));
+        c = json_pack("{s:s, s:o}", "type", type && strcmp(type, "MESOS") == 0 ? "MESOS" : "DOCKER", "docker", docker);
         if (mapped)
                 json_object_set_new(c, "portMappings", ports(true, bridge));
         return c;
+}
+
+/* Only the secrets the copied environment refers to: the appmaster's own
+ * (its Marathon token) stay its own, and a secret the TaskManager app may
+ * not read would fail its deployment. */
+static int copy_secrets(json_t *app, json_t *own)
+{
+        json_t *env = json_object_get(app, "env"), *have = json_object_get(own, "secrets"), *out, *v;
+        const char *k;
+
+        if (!(out = json_object()))
+                return -ENOMEM;
+        json_object_foreach(env, k, v) {
+                const char *name = json_string_value(json_object_get(v, "secret"));
+                if (name && json_object_get(have, name))
+                        json_object_set(out, name, json_object_get(have, name));
+        }
+        if (json_object_size(out) == 0) {
+                json_decref(out);
+                return 0;
+        }
+        return json_object_set_new(app, "secrets", out) < 0 ? -ENOMEM : 0;
 }
 
 /* The checks registration would write, planned on the definition itself. */
@@ -172,8 +196,8 @@ int tmapp_build(const struct tmapp_input *in, char **body, char *err, size_t err
                 goto out;
         if (json_object_get(own, "networks"))
                 json_object_set(app, "networks", json_object_get(own, "networks"));
-        if (json_object_size(json_object_get(own, "secrets")) > 0)
-                json_object_set(app, "secrets", json_object_get(own, "secrets"));
+        if ((r = copy_secrets(app, own)) < 0)
+                goto out;
         if (!mapped)
                 json_object_set_new(app, "portDefinitions", ports(false, false));
         if ((r = add_checks(app, &in->want, err, errlen)) < 0)

@@ -125,7 +125,7 @@ def test_the_validator_catches_what_marathon_rejects():
     assert any("version" in x for x in found)
 
 
-@pytest.mark.parametrize("name", ["jobmanager.json", "taskmanager.json"])
+@pytest.mark.parametrize("name", ["appmaster.json", "jobmanager.json", "taskmanager.json"])
 def test_role_checks_out_with_the_task_environment(name):
     app = json.loads((DEFS / name).read_text())
     env = dict(app["env"])
@@ -142,7 +142,7 @@ def test_role_checks_out_with_the_task_environment(name):
     assert "# from: mesos" in out.stdout
 
 
-@pytest.mark.parametrize("name", ["jobmanager.json", "taskmanager.json", "group.json"])
+@pytest.mark.parametrize("name", ["appmaster.json", "jobmanager.json", "taskmanager.json", "group.json"])
 def test_what_we_ship_passes_marathons_own_rules_without_a_warning(name):
     """The oracle (../shared/oracle): Marathon 1.10's types and validators and
     the 1.7 schema; also as DC/OS starts Marathon."""

@@ -468,6 +468,8 @@ static void tmapp_is_built_from_the_own_app(void **state)
         assert_non_null(strstr(body, "\"path\":\"/health\""));
         assert_non_null(strstr(body, "\"portName\":\"health\""));
         assert_non_null(strstr(body, "\"mem\":1056"));
+        assert_non_null(strstr(body, "\"type\":\"DOCKER\""));
+        assert_null(strstr(body, "\"secrets\""));
         char diff[256];
         tmapp_differences(OWN, strlen(OWN), body, diff, sizeof diff);
         assert_non_null(strstr(diff, "container.docker.image"));
@@ -478,6 +480,25 @@ static void tmapp_is_built_from_the_own_app(void **state)
         in.own_len = strlen(in.own_text);
         assert_int_equal(tmapp_build(&in, &body, err, sizeof err), -ENOENT);
         assert_non_null(strstr(err, "image"));
+}
+
+static void tmapp_keeps_ucr_and_only_the_secrets_its_env_uses(void **state)
+{
+        const char *own = "{\"app\":{\"id\":\"/f\",\"container\":{\"type\":\"MESOS\",\"docker\":{\"image\":\"img:1\"}},"
+                          "\"env\":{\"S3_KEY\":{\"secret\":\"s3\"},\"MARATHON_TOKEN_FILE\":\"/mnt/mesos/sandbox/t\"},"
+                          "\"secrets\":{\"s3\":{\"source\":\"f/s3\"},\"token\":{\"source\":\"f/token\"}}}}";
+        struct amconf c = cfg();
+        struct tmapp_input in = { .own_text = own, .own_len = strlen(own), .own_app_id = "/f", .am = &c, .instances = 1,
+                                  .want = { .protocol = APPCHECKS_HTTP, .grace_s = 300, .interval_s = 30, .timeout_s = 10,
+                                            .failures = 3, .ready_interval_s = 30, .ready_timeout_s = 10 } };
+        char *body, err[300];
+        (void)state;
+        assert_int_equal(tmapp_build(&in, &body, err, sizeof err), 0);
+        assert_non_null(strstr(body, "\"type\":\"MESOS\""));
+        assert_non_null(strstr(body, "\"image\":\"img:1\""));
+        assert_non_null(strstr(body, "\"secrets\":{\"s3\":{\"source\":\"f/s3\"}}"));
+        assert_null(strstr(body, "f/token"));
+        free(body);
 }
 
 static void tmapp_reads_marathons_answer(void **state)
@@ -522,6 +543,7 @@ int main(void)
                 cmocka_unit_test(durations_and_sizes_parse_as_flink_does),
                 cmocka_unit_test(flinkrest_reads_the_answers),
                 cmocka_unit_test(tmapp_is_built_from_the_own_app),
+                cmocka_unit_test(tmapp_keeps_ucr_and_only_the_secrets_its_env_uses),
                 cmocka_unit_test(tmapp_reads_marathons_answer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
