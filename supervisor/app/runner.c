@@ -279,14 +279,11 @@ static bool leads(void *data)
 static size_t tm_extra_args(const struct conf *c, char (*out)[700], size_t max)
 {
         const struct conf_entry *id = conf_find(c, "high-availability.cluster-id");
-        const char *ha = conf_get(c, "high-availability.type");
         size_t n = 0;
 
-        if (!ha)
-                ha = conf_get(c, "high-availability");
         if (id && id->source == CONF_SRC_MESOS && n < max)
                 snprintf(out[n++], sizeof out[0], "-Dhigh-availability.cluster-id=%.600s", id->value);
-        if ((!ha || strcmp(ha, "zookeeper") != 0) && n + 2 <= max) {
+        if (!flinkconf_ha_zookeeper(c) && n + 2 <= max) {
                 snprintf(out[n++], sizeof out[0], "-Djobmanager.rpc.address=%.600s", conf_get(c, "jobmanager.rpc.address") ?: "localhost");
                 snprintf(out[n++], sizeof out[0], "-Djobmanager.rpc.port=%.600s", conf_get(c, "jobmanager.rpc.port") ?: "6123");
         }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* What a container needs that Flink's own defaults get wrong: listen on
  * every interface, and fixed ports that can be mapped. */
@@ -87,13 +88,13 @@ static int drop_mesos_era_keys(struct conf *c, enum role role, confyaml_warn_fn 
         return 0;
 }
 
-static bool ha_zookeeper(const struct conf *c)
+bool flinkconf_ha_zookeeper(const struct conf *c)
 {
         const char *ha = conf_get(c, "high-availability.type");
 
-        if (!ha)
+        if (!ha || !*ha)
                 ha = conf_get(c, "high-availability");
-        return ha && strcmp(ha, "zookeeper") == 0;
+        return ha && strcasecmp(ha, "zookeeper") == 0;
 }
 
 /* Two clusters on one ZooKeeper must not share HA state: an appmaster
@@ -104,7 +105,7 @@ static int default_cluster_id(struct conf *c, enum role role, const struct mesos
 {
         const char *id = NULL;
 
-        if (role != ROLE_APPMASTER || !ha_zookeeper(c) || conf_get(c, "high-availability.cluster-id"))
+        if (role != ROLE_APPMASTER || !flinkconf_ha_zookeeper(c) || conf_get(c, "high-availability.cluster-id"))
                 return 0;
         for (char *const *e = env->envp; e && *e && !id; e++)
                 if (strncmp(*e, "MARATHON_APP_ID=", 16) == 0)
@@ -120,7 +121,7 @@ static int default_ha_quorum(struct conf *c, const char *hosts, const char *chro
 {
         int r = 0;
 
-        if (!ha_zookeeper(c) || conf_get(c, "high-availability.zookeeper.quorum"))
+        if (!flinkconf_ha_zookeeper(c) || conf_get(c, "high-availability.zookeeper.quorum"))
                 return 0;
         r = conf_set(c, "high-availability.zookeeper.quorum", hosts, CONF_SRC_ENV);
         if (r == 0 && chroot && *chroot && !conf_get(c, "high-availability.zookeeper.path.root"))

@@ -35,6 +35,10 @@ struct flinkconf_input {
         struct mesos_env mesos;
 };
 
+/* Whether c turns on ZooKeeper HA: high-availability.type, else the older
+ * high-availability, is zookeeper (in any case, as Flink reads it). */
+bool flinkconf_ha_zookeeper(const struct conf *c);
+
 /* Builds *out (initialised by the caller). Returns 0, -EINVAL with one
  * line in err naming what and where, or -ENOMEM. */
 int flinkconf_build(struct conf *out, const struct flinkconf_input *in, confyaml_warn_fn warn,

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/fmt.h"
+#include "config/flinkconf.h"
 
 static const char *get_or(const struct conf *c, const char *key, const char *def)
 {
@@ -58,15 +58,12 @@ static int base_url(const char *url_setting, const char *host, long port, char *
  * through our session (which may be chrooted). */
 static void leadership(const struct conf *c, const char *zk_hosts, const char *zk_chroot, long port, struct probe_targets *t)
 {
-        const char *ha = conf_get(c, "high-availability.type");
         const char *root = get_or(c, "high-availability.zookeeper.path.root", "/flink");
         const char *cluster = get_or(c, "high-availability.cluster-id", "/default");
         const char *quorum = conf_get(c, "high-availability.zookeeper.quorum");
         size_t chroot_len = zk_chroot ? strlen(zk_chroot) : 0;
 
-        if (!ha || !*ha)
-                ha = conf_get(c, "high-availability");
-        if (!ha || strcasecmp(ha, "zookeeper") != 0)
+        if (!flinkconf_ha_zookeeper(c))
                 return;
         if (!zk_hosts || !quorum || strcmp(quorum, zk_hosts) != 0 ||
             (chroot_len && (strncmp(root, zk_chroot, chroot_len) != 0 || (root[chroot_len] && root[chroot_len] != '/')))) {

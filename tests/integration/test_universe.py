@@ -13,6 +13,7 @@ import pytest
 
 from conftest import BIN, ROOT
 from oracle import ORACLE
+from test_marathon_defs import task_env as marathon_task_env
 
 PACKAGE = ROOT / "conf" / "universe" / "flink-appliance" / "0"
 VALIDATE = ORACLE / "universe_validate.py"
@@ -57,17 +58,8 @@ def test_the_oracle_refuses_a_bad_option(tmp_path):
 
 
 def task_env(app):
-    """What Marathon gives the container, less ZooKeeper (none here)."""
-    env = {k: v for k, v in app["env"].items() if k not in ("FLINK_ZK_QUORUM", "MARATHON_TOKEN_FILE",
-                                                           "MARATHON_CREDENTIALS_FILE")}
-    env.update({"FLINK_HOME": str(ROOT / "build" / "flink"), "HOST": "agent-3.dc", "MESOS_TASK_ID": "x.1",
-                "MARATHON_APP_ID": app["id"], "MARATHON_APP_RESOURCE_CPUS": f"{app['cpus']:.1f}",
-                "MARATHON_APP_RESOURCE_MEM": f"{app['mem']:.1f}", "PATH": "/usr/bin:/bin"})
-    for i, m in enumerate(app["container"]["portMappings"]):
-        host = 31000 + i
-        env[f"PORT{i}"] = env[f"PORT_{m['name'].upper()}"] = str(host)
-        env[f"PORT_{m['containerPort'] or host}"] = str(host)
-    return env
+    """What Marathon gives the container, less ZooKeeper and the secret files (none here)."""
+    return marathon_task_env(app, without=("FLINK_ZK_QUORUM", "MARATHON_TOKEN_FILE", "MARATHON_CREDENTIALS_FILE"))
 
 
 @pytest.mark.parametrize("name", list(OPTION_SETS))
