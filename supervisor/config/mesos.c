@@ -11,29 +11,32 @@
 #include "config/settings.h"
 
 /* A Marathon port name, the key Flink advertises and the key it binds.
- * bind_key NULL: the one key is both (the container port is bound). */
+ * advertised_key NULL: the bound port is the only key; announced: Flink
+ * also tells others to connect to that same number (the blob server), so a
+ * host port that differs from it cannot work. */
 struct port_map {
         const char *name;
         const char *advertised_key;
         const char *bind_key;
+        bool announced;
 };
 
 static const struct port_map jobmanager_ports[] = {
-        { "REST", "rest.port", "rest.bind-port" },
-        { "RPC", "jobmanager.rpc.port", "jobmanager.rpc.bind-port" },
-        { "BLOB", NULL, "blob.server.port" },
-        { "METRICS", NULL, "metrics.reporter.prom.port" },
-        { NULL, NULL, NULL },
+        { "REST", "rest.port", "rest.bind-port", false },
+        { "RPC", "jobmanager.rpc.port", "jobmanager.rpc.bind-port", false },
+        { "BLOB", NULL, "blob.server.port", true },
+        { "METRICS", NULL, "metrics.reporter.prom.port", false },
+        { NULL, NULL, NULL, false },
 };
 static const struct port_map taskmanager_ports[] = {
-        { "RPC", "taskmanager.rpc.port", "taskmanager.rpc.bind-port" },
-        { "DATA", "taskmanager.data.port", "taskmanager.data.bind-port" },
-        { "METRICS", NULL, "metrics.reporter.prom.port" },
-        { NULL, NULL, NULL },
+        { "RPC", "taskmanager.rpc.port", "taskmanager.rpc.bind-port", false },
+        { "DATA", "taskmanager.data.port", "taskmanager.data.bind-port", false },
+        { "METRICS", NULL, "metrics.reporter.prom.port", false },
+        { NULL, NULL, NULL, false },
 };
 static const struct port_map history_ports[] = {
-        { "REST", NULL, "historyserver.web.port" },
-        { NULL, NULL, NULL },
+        { "REST", NULL, "historyserver.web.port", false },
+        { NULL, NULL, NULL, false },
 };
 
 static const char *env_get(const struct mesos_env *env, const char *name)
@@ -116,10 +119,21 @@ static int set_num(struct conf *c, const char *key, long v)
         return conf_set(c, key, buf, CONF_SRC_MESOS);
 }
 
+/* Marathon sets PORT_<NAME> for every named port. Where an app names its
+ * ports, PORT<i> is the i-th of those names, not the i-th of ours: the
+ * positions below are for apps with unnamed ports only. */
+static bool has_named_ports(const struct mesos_env *env)
+{
+        for (char *const *e = env->envp; e && *e; e++)
+                if (strncmp(*e, "PORT_", 5) == 0 && isalpha((unsigned char)(*e)[5]))
+                        return true;
+        return false;
+}
+
 static int apply_ports(struct conf *c, const struct port_map *map, const struct mesos_env *env,
                        confyaml_warn_fn warn, void *warn_data, char *err, size_t errlen)
 {
-        bool bridge = is_bridge(env);
+        bool bridge = is_bridge(env), named = has_named_ports(env);
 
         for (int i = 0; map[i].name; i++) {
                 char var[32];
@@ -133,7 +147,7 @@ static int apply_ports(struct conf *c, const struct port_map *map, const struct 
                         snprintf(var, sizeof var, "PORT_UI");
                         value = env_get(env, var);
                 }
-                if (!value) {
+                if (!value && !named) {
                         snprintf(var, sizeof var, "PORT%d", i);
                         value = env_get(env, var);
                 }
@@ -142,7 +156,7 @@ static int apply_ports(struct conf *c, const struct port_map *map, const struct 
                 if ((r = parse_port(var, value, &host_port, err, errlen)) < 0)
                         return r;
                 bind_port = bridge ? container_port_of(env, host_port) : host_port;
-                if (!map[i].advertised_key && bind_port != host_port && warn) {
+                if (map[i].announced && bind_port != host_port && warn) {
                         char msg[200];
                         snprintf(msg, sizeof msg, "%s: container port %ld differs from host port %ld, but %s is announced as bound: map it to the same port",
                                  var, bind_port, host_port, map[i].bind_key);

@@ -85,6 +85,9 @@ static json_t *ports(bool mapped, bool bridge)
                                    : json_pack("{s:i, s:s, s:s}", "port", 0, "name", port_names[i], "protocol", "tcp");
                 if (mapped && bridge)
                         json_object_set_new(p, "hostPort", json_integer(0));
+                /* DC/OS's metrics agent scrapes the ports labelled so. */
+                if (strcmp(port_names[i], "metrics") == 0)
+                        json_object_set_new(p, "labels", json_pack("{s:s}", "DCOS_METRICS_FORMAT", "prometheus"));
                 json_array_append_new(list, p);
         }
         return list;

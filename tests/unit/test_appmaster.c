@@ -464,6 +464,7 @@ static void tmapp_is_built_from_the_own_app(void **state)
         assert_non_null(strstr(body, "\"name\":\"rpc\""));
         assert_non_null(strstr(body, "\"name\":\"data\""));
         assert_non_null(strstr(body, "\"name\":\"metrics\""));
+        assert_non_null(strstr(body, "\"DCOS_METRICS_FORMAT\":\"prometheus\""));
         assert_non_null(strstr(body, "\"hostPort\":0"));
         assert_non_null(strstr(body, "\"path\":\"/health\""));
         assert_non_null(strstr(body, "\"portName\":\"health\""));

@@ -89,6 +89,41 @@ static void positions_when_ports_have_no_names(void **state)
         conf_free(&c);
 }
 
+static void warn_count(const char *msg, void *data)
+{
+        (void)msg;
+        ++*(int *)data;
+}
+
+/* jobmanager.json names rest, rpc, blob and health: its PORT3 is the
+ * health port, which Flink's metrics reporter must not be given; and a
+ * metrics container port that differs from its host port is what BRIDGE
+ * does, not a mistake worth a warning, while the blob server's is. */
+static void named_ports_take_no_positions(void **state)
+{
+        char *envp[] = { "HOST=agent-7.dc", "PORT_REST=31010", "PORT_8081=31010", "PORT_RPC=31011", "PORT_6123=31011",
+                         "PORT_BLOB=31012", "PORT_HEALTH=31013", "PORT_8558=31013", "PORT0=31010", "PORT1=31011",
+                         "PORT2=31012", "PORT3=31013", NULL };
+        char *metrics[] = { "HOST=agent-7.dc", "PORT_METRICS=31014", "PORT_9249=31014", NULL };
+        struct mesos_env env = { .envp = envp, .hostname = "3f2a9c" };
+        struct conf c;
+        char err[256];
+        int warnings = 0;
+        (void)state;
+        conf_init(&c);
+        assert_int_equal(mesos_apply(&c, ROLE_JOBMANAGER, &env, warn_count, &warnings, err, sizeof err), 0);
+        assert_null(conf_get(&c, "metrics.reporter.prom.port"));
+        check(&c, "blob.server.port", "31012", CONF_SRC_MESOS);
+        assert_int_equal(warnings, 0);
+        conf_free(&c);
+        conf_init(&c);
+        env.envp = metrics;
+        assert_int_equal(mesos_apply(&c, ROLE_TASKMANAGER, &env, warn_count, &warnings, err, sizeof err), 0);
+        check(&c, "metrics.reporter.prom.port", "9249", CONF_SRC_MESOS);
+        assert_int_equal(warnings, 0);
+        conf_free(&c);
+}
+
 static void bad_ports_and_resources_are_rejected(void **state)
 {
         static const struct {
@@ -192,6 +227,7 @@ int main(void)
                 cmocka_unit_test(bridge_binds_container_ports_and_advertises_host_ports),
                 cmocka_unit_test(host_networking_binds_what_it_advertises),
                 cmocka_unit_test(positions_when_ports_have_no_names),
+                cmocka_unit_test(named_ports_take_no_positions),
                 cmocka_unit_test(bad_ports_and_resources_are_rejected),
                 cmocka_unit_test(memory_and_slots_are_derived_unless_explicit),
                 cmocka_unit_test(pipeline_precedence_and_provenance),
