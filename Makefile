@@ -42,11 +42,17 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 HELPERS    := $(BUILD)/testchild $(BUILD)/bench/siglat
 $(foreach f,$(ZK_USERS),$(eval $(BUILD)/obj/$(f).o $(BUILD)/asan/obj/$(f).o $(BUILD)/systemd/obj/$(f).o: EXTRA := -DTHREADED))
 
-FLINK_VERSION ?= 1.20.5
-# The 2.x release the end-to-end tests also run against.
-FLINK2_VERSION ?= 2.1.1
+# The default release (the 1.20 LTS line): build/flink and
+# flink-appliance:latest. Another pinned one (images/flink-dist.sha256) goes
+# to build/flink-<version> and flink-appliance:<version>.
+FLINK_DEFAULT := 1.20.5
+FLINK_VERSION ?= $(FLINK_DEFAULT)
+IS_DEFAULT := $(filter $(FLINK_DEFAULT),$(FLINK_VERSION))
+FLINK_DIST := $(BUILD)/flink$(if $(IS_DEFAULT),,-$(FLINK_VERSION))
+# The newest 2.x release, which the end-to-end tests also run against.
+FLINK2_VERSION ?= 2.3.0
 FUZZ_SECONDS ?= 60
-IMAGE      ?= flink-appliance:latest
+IMAGE      ?= flink-appliance:$(if $(IS_DEFAULT),latest,$(FLINK_VERSION))
 BASE_TAG   ?= flink-appliance-base:bookworm
 ZK_IMAGE   ?= flink-appliance-zookeeper:latest
 COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
@@ -54,7 +60,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
-.PHONY: universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: docs universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -116,16 +122,20 @@ deps:
 
 # build/flink (FLINK_HOME); downloads are cached in build/cache.
 flink-dist: deps
-	@images/flink-dist.sh $(BUILD)/flink $(BUILD)/cache $(FLINK_VERSION)
+	@images/flink-dist.sh $(FLINK_DIST) $(BUILD)/cache $(FLINK_VERSION)
 
 flink-dist-2: deps
 	@images/flink-dist.sh $(BUILD)/flink-$(FLINK2_VERSION) $(BUILD)/cache $(FLINK2_VERSION)
 
 # The appliance image. The base is pulled, or made by debootstrap when no
-# registry is reachable (cached in build/base).
+# registry is reachable (cached in build/base). The build context is what
+# the Dockerfile copies and nothing else: one Flink distribution of those
+# in build/.
+IMAGE_CONTEXT := Dockerfile Makefile supervisor conf examples images/bin $(FLINK_DIST)
 image: deps flink-dist
 	@images/base-image.sh $(BASE_TAG) $(BUILD)/base
-	docker build -q --build-arg BASE_IMAGE=$(BASE_TAG) --build-arg FLINK_VERSION=$(FLINK_VERSION) -t $(IMAGE) .
+	tar -c -f - $(IMAGE_CONTEXT) | docker build -q --build-arg BASE_IMAGE=$(BASE_TAG) \
+	    --build-arg FLINK_VERSION=$(FLINK_VERSION) --build-arg FLINK_DIST=$(FLINK_DIST) -t $(IMAGE) -
 	@docker image inspect -f 'image: {{index .RepoTags 0}} {{.Size}} bytes' $(IMAGE)
 
 zk-image: image
@@ -133,7 +143,7 @@ zk-image: image
 
 # The main job: the compose cluster, up until every TaskManager is registered.
 up: image zk-image
-	$(COMPOSE) -p $(PROJECT) -f compose/docker-compose.yml up -d
+	FLINK_APPLIANCE_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) -f compose/docker-compose.yml up -d
 	@$(PYTHON) compose/wait-ready.py --url http://127.0.0.1:$${FLINK_UI_PORT:-8081} --taskmanagers 2 --timeout $(UP_TIMEOUT)
 
 down:
@@ -184,6 +194,7 @@ test-integration: all $(BUILD)/systemd/flink-supervisor helpers flink-dist flink
 
 # The image under the real Docker engine (and, with it, the compose cluster).
 test-system: image zk-image
+	$(MAKE) image FLINK_VERSION=$(FLINK2_VERSION)
 	$(PYTHON) -m pytest -q tests/system
 
 test-asan: asan $(BUILD)/systemd/flink-supervisor helpers flink-dist flink-dist-2
@@ -202,6 +213,11 @@ test: deps layers
 
 bench: deps all helpers flink-dist zk-image
 	$(PYTHON) bench/run.py
+
+# The README's picture of the compose cluster, from its text source.
+docs: docs/compose.svg
+docs/compose.svg: docs/compose.dot
+	dot -Tsvg $< -o $@
 
 # A local Universe repository of conf/universe (README: DC/OS package).
 universe:

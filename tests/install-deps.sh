@@ -9,7 +9,7 @@ libsystemd-dev libcmocka-dev valgrind tini dumb-init hyperfine wrk
 python3 python3-pytest util-linux procps
 openjdk-17-jre-headless openjdk-17-jdk-headless curl clang libclang-rt-14-dev
 zookeeper python3-kazoo debootstrap
-python3-jsonschema python3-yaml python3-pystache"
+python3-jsonschema python3-yaml python3-pystache graphviz"
 
 missing=""
 for p in $packages; do

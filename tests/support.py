@@ -1,10 +1,34 @@
 """Helpers shared by the integration tests, the system tests and the
 benchmarks: bounded polling, free loopback ports, Flink's REST API, a
-stand-in FLINK_HOME."""
+stand-in FLINK_HOME, the example jobs, the Makefile's settings."""
 import json
+import re
 import socket
+import subprocess
 import time
 import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def makefile_var(name):
+    """A `NAME ?= value` or `NAME := value` default of the Makefile (the
+    Flink releases), so the tests follow what make builds."""
+    m = re.search(rf"^{name}\s*[?:]?=\s*(\S+)\s*$", (ROOT / "Makefile").read_text(), re.M)
+    if not m:
+        raise AssertionError(f"the Makefile sets no {name}")
+    return m.group(1)
+
+
+def example_jar(flink_home, out, job):
+    """examples/<job>.java compiled against flink_home (as the image's
+    builder does, with examples/build.sh) into out; the jar's path."""
+    jar = Path(out) / "streaming" / f"{job}.jar"
+    if not jar.exists():
+        subprocess.run([str(ROOT / "examples" / "build.sh"), str(Path(flink_home) / "lib"), str(out)], check=True,
+                       timeout=300)
+    return jar
 
 
 def wait_for(cond, timeout=10.0, interval=0.01, what="condition"):

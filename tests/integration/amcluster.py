@@ -10,6 +10,7 @@ import urllib.request
 
 import oracle
 from conftest import BIN, ROOT, reap_everything, rest, wait_for
+from support import example_jar
 from marathon_double import MarathonDouble, command_launcher
 from zkserver import ZooKeeper
 
@@ -19,7 +20,6 @@ SEED = ROOT / "conf" / "marathon" / "appmaster.json"
 AM = "/flink/appmaster"
 TM = AM + "-taskmanagers"
 BROKEN = "flink-appliance:broken"
-STREAM_JOB = ROOT / "tests" / "system" / "job" / "StreamJob.java"
 # Idle TaskManagers go 5 s after their last slot is freed (Flink's key).
 FAST = ["-Dresourcemanager.taskmanager-timeout=5 s", "-Djobmanager.memory.process.size=768m"]
 
@@ -117,10 +117,7 @@ class Cluster:
 
 
 def compile_stream_job(out):
-    dist = next((FLINK_HOME / "lib").glob("flink-dist*.jar"))
-    subprocess.run(["javac", "-d", str(out / "classes"), "-cp", str(dist), str(STREAM_JOB)], check=True)
-    subprocess.run(["jar", "cfe", str(out / "stream.jar"), "StreamJob", "-C", str(out / "classes"), "."], check=True)
-    return out / "stream.jar"
+    return example_jar(FLINK_HOME, out / "examples", "StateCount")
 
 
 def submit(c, leader, parallelism):

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, descendants, fake_flink_home, free_port, rest, wait_for
+from support import makefile_var
 from test_health import get
 
 FLINK_HOME = ROOT / "build" / "flink"
 # Every Flink line the appliance is tested with (make flink-dist, flink-dist-2).
-FLINK_HOMES = {"1.20": FLINK_HOME, "2.1": ROOT / "build" / "flink-2.1.1"}
+FLINK2 = makefile_var("FLINK2_VERSION")
+FLINK_HOMES = {"1.20": FLINK_HOME, FLINK2.rsplit(".", 1)[0]: ROOT / "build" / f"flink-{FLINK2}"}
 JOB_SOURCE = ROOT / "tests" / "integration" / "job" / "CountJob.java"
 SMALL = ["-Djobmanager.memory.process.size=1024m", "-Dtaskmanager.memory.process.size=1024m"]
 

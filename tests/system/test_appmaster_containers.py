@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IMAGE, docker, rest, wait_for
+from support import example_jar
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
@@ -24,7 +25,6 @@ SEED = ROOT / "conf" / "marathon" / "appmaster.json"
 AM = "/flink/appmaster"
 TM = AM + "-taskmanagers"
 FLINK_HOME = ROOT / "build" / "flink"
-STREAM_JOB = ROOT / "tests" / "system" / "job" / "StreamJob.java"
 
 
 class DockerLauncher:
@@ -90,11 +90,9 @@ def test_the_seed_app_runs_a_whole_cluster_in_containers(seed_cluster, tmp_path)
     tm_app = double.app(TM)
     assert tm_app["container"]["docker"]["image"] == IMAGE
 
-    dist = next((FLINK_HOME / "lib").glob("flink-dist*.jar"))
-    subprocess.run(["javac", "-d", str(tmp_path / "classes"), "-cp", str(dist), str(STREAM_JOB)], check=True)
-    subprocess.run(["jar", "cfe", str(tmp_path / "stream.jar"), "StreamJob", "-C", str(tmp_path / "classes"), "."], check=True)
+    jar = example_jar(FLINK_HOME, tmp_path / "examples", "StateCount")
     run = subprocess.run([str(FLINK_HOME / "bin" / "flink"), "run", "-d", "-m", f"127.0.0.1:{rest_port}", "-p", "2",
-                          str(tmp_path / "stream.jar")], env={**os.environ, "FLINK_LOG_DIR": str(tmp_path)},
+                          str(jar)], env={**os.environ, "FLINK_LOG_DIR": str(tmp_path)},
                          capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr
     jid = rest(rest_port, "/jobs/overview")["jobs"][0]["jid"]

@@ -2,14 +2,16 @@
 JobManagers in HA, two TaskManagers. Each test module run gets its own
 compose project and free ports, and `down -v` at the end is checked to
 leave nothing behind."""
+import re
 import subprocess
 import tempfile
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import docker, free_port, rest, wait_for
+from conftest import docker, free_port, published, rest, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
@@ -25,7 +27,10 @@ class Cluster:
     def __init__(self):
         self.project = f"fa-test-{uuid.uuid4().hex[:8]}"
         self.ports = {"jobmanager1": free_port(), "jobmanager2": free_port()}
+        self.metrics_ports = {"jobmanager1": free_port(), "jobmanager2": free_port()}
         self.env = {"FLINK_UI_PORT": str(self.ports["jobmanager1"]), "FLINK_UI_PORT2": str(self.ports["jobmanager2"]),
+                    "FLINK_METRICS_PORT": str(self.metrics_ports["jobmanager1"]),
+                    "FLINK_METRICS_PORT2": str(self.metrics_ports["jobmanager2"]),
                     "PATH": "/usr/local/bin:/usr/bin:/bin"}
 
     def compose(self, *args, timeout=300):
@@ -54,6 +59,10 @@ class Cluster:
             doc.write_text(text)
             docker("run", "--rm", "--network", f"{self.project}_default", "-e", "FLINK_ZK_QUORUM=zookeeper:2181",
                    "-v", f"{doc}:/c.yaml:ro", "flink-appliance:latest", "--zk-push", "/c.yaml")
+
+    def flink(self, service, *args, timeout=180):
+        """The image's `flink` in a container of the cluster, as a user runs it (docker exec, as root)."""
+        return docker("exec", self.container(service), "flink", *args, check=False, timeout=timeout)
 
     def logs(self):
         return self.compose("logs", "--no-color", timeout=60).stdout
@@ -108,18 +117,75 @@ def test_config_change_in_zookeeper_rolls_every_supervisor(cluster):
     assert "event=zk.change_applied" in docker("logs", cluster.container("taskmanager", 2)).stderr
 
 
-def test_leader_failover_recovers_the_job_from_its_checkpoint(cluster, tmp_path):
-    dist = next((ROOT / "build" / "flink" / "lib").glob("flink-dist*.jar"))
-    subprocess.run(["javac", "-d", str(tmp_path / "classes"), "-cp", str(dist),
-                    str(ROOT / "tests" / "system" / "job" / "StreamJob.java")], check=True)
-    subprocess.run(["jar", "cfe", str(tmp_path / "stream.jar"), "StreamJob", "-C", str(tmp_path / "classes"), "."],
-                   check=True)
+def job_id(out):
+    return out.split("JobID")[-1].split()[0]
+
+
+def savepoint_path(out):
+    return out.split("Savepoint completed. Path:")[-1].split()[0]
+
+
+def scrape(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode()
+
+
+def test_flink_cli_from_either_jobmanager_run_list_savepoint_stop_resume_cancel(cluster):
+    """bin/flink in the standby's container finds the leader through
+    ZooKeeper: no -m. The state a savepoint holds is what the resumed job
+    starts from."""
+    leader = wait_for(cluster.leader, 60, what="a leader in ZooKeeper")
+    standby = "jobmanager2" if leader == "jobmanager1" else "jobmanager1"
+    run = cluster.flink(standby, "run", "--detached", "examples/streaming/StateCount.jar", "--rate", "50")
+    assert run.returncode == 0, run.stdout + run.stderr
+    job = job_id(run.stdout)
+    wait_for(lambda: f"{job} : StateCount (RUNNING)" in cluster.flink(leader, "list").stdout, 120,
+             what="flink list on the leader showing the job RUNNING")
+    wait_for(lambda: (cp := rest(cluster.ports[leader], f"/jobs/{job}/checkpoints")) and cp["counts"]["completed"] >= 1,
+             120, what="a completed checkpoint")
+    saved = cluster.flink(standby, "savepoint", job)
+    assert saved.returncode == 0 and "Savepoint completed" in saved.stdout, saved.stdout + saved.stderr
+    assert savepoint_path(saved.stdout).startswith("file:/var/lib/flink/savepoints/")
+    stop = cluster.flink(standby, "stop", "--savepointPath", "file:///var/lib/flink/savepoints", job)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    path = savepoint_path(stop.stdout)
+    assert f"{job} : StateCount (FINISHED)" in cluster.flink(leader, "list", "--all").stdout
+
+    resumed = cluster.flink(standby, "run", "--detached", "--fromSavepoint", path, "examples/streaming/StateCount.jar")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    again = job_id(resumed.stdout)
+
+    def restored():
+        cp = rest(cluster.ports[leader], f"/jobs/{again}/checkpoints")
+        return cp and (cp.get("latest") or {}).get("restored") and cp["latest"]["restored"]
+    assert wait_for(restored, 120, what="the resumed job restored")["external_path"] == path
+    cancel = cluster.flink(leader, "cancel", again)
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    wait_for(lambda: f"{again} : StateCount (CANCELED)" in cluster.flink(standby, "list", "--all").stdout, 60,
+             what="the resumed job CANCELED")
+    assert "Exception" not in "".join(r.stdout + r.stderr for r in (run, saved, stop, resumed, cancel))
+
+
+def test_flink_and_supervisor_metrics_answer(cluster):
+    url = f"http://127.0.0.1:{cluster.metrics_ports[wait_for(cluster.leader, 60, what='a leader')]}/"
+    wait_for(lambda: re.search(r"^flink_jobmanager_numRegisteredTaskManagers\{.*\} 2\.0$", scrape(url), re.M), 60,
+             what="the leader's Flink metrics counting 2 TaskManagers")
+    tm_port = published(cluster.container("taskmanager", 1), 9249)
+    tm = scrape(f"http://127.0.0.1:{tm_port}/")
+    assert re.search(r"^flink_taskmanager_Status_JVM_Memory_Heap_Used\{", tm, re.M), tm[:2000]
+    ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                cluster.container("taskmanager", 1)).stdout.strip()
+    sup = scrape(f"http://{ip}:8558/metrics")
+    assert re.search(r"^flink_supervisor_up 1$", sup, re.M) and 'flink_supervisor_child_running{child="taskmanager"} 1' in sup
+
+
+def test_leader_failover_recovers_the_job_from_its_checkpoint(cluster):
     leader = wait_for(cluster.leader, 60, what="a leader in ZooKeeper")
     standby = "jobmanager2" if leader == "jobmanager1" else "jobmanager1"
     jm = cluster.container(leader)
-    docker("cp", str(tmp_path / "stream.jar"), f"{jm}:/tmp/stream.jar")
-    out = docker("exec", jm, "flink", "run", "-d", "-m", "localhost:8081", "/tmp/stream.jar", timeout=180).stdout
-    job = out.split("JobID")[-1].split()[0]
+    run = cluster.flink(leader, "run", "--detached", "examples/streaming/StateCount.jar", "--checkpoint-interval", "2000")
+    assert run.returncode == 0, run.stdout + run.stderr
+    job = job_id(run.stdout)
 
     def completed():
         cp = rest(cluster.ports[leader], f"/jobs/{job}/checkpoints")
