@@ -11,11 +11,6 @@
 // counters (8); --checkpoint-interval: milliseconds (5000); --print-every:
 // print "key=K count=C" to the TaskManager's stdout when C is a multiple of
 // it (10), so the log shows progress without a line per number.
-import org.apache.flink.api.common.functions.FilterFunction;
-import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -33,42 +28,6 @@ public class StateCount {
         return fallback;
     }
 
-    /** Holds each number back so that the job runs at --rate per instance. */
-    static class Pace implements MapFunction<Long, Long> {
-        private final long micros;
-
-        Pace(long rate) {
-            this.micros = 1_000_000L / rate;
-        }
-
-        @Override
-        public Long map(Long n) throws Exception {
-            Thread.sleep(micros / 1000, (int) (micros % 1000) * 1000);
-            return n;
-        }
-    }
-
-    /** The keyed state: one counter per key, in Flink's checkpoints. */
-    static class Count extends RichMapFunction<Long, String> {
-        private final long keys;
-        private transient ValueState<Long> count;
-
-        Count(long keys) {
-            this.keys = keys;
-        }
-
-        @Override
-        public String map(Long n) throws Exception {
-            // Asked for here rather than in open(): open's signature differs between Flink 1.x and 2.x.
-            if (count == null) {
-                count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
-            }
-            long c = count.value() == null ? 1 : count.value() + 1;
-            count.update(c);
-            return "key=" + (n % keys) + " count=" + c;
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         long rate = option(args, "rate", 10);
         long keys = option(args, "keys", 8);
@@ -78,9 +37,9 @@ public class StateCount {
         env.fromSequence(1, Long.MAX_VALUE).uid("sequence").name("sequence")
                 .map(new Pace(rate)).uid("pace").name("pace")
                 .keyBy(n -> n % keys, Types.LONG)
-                .map(new Count(keys)).uid("count").name("count per key")
-                .filter((FilterFunction<String>) line -> Long.parseLong(line.substring(line.indexOf("count=") + 6)) % every == 0)
-                .uid("sample").name("every " + every + "th")
+                .map(new CountPerKey(keys)).uid("count").name("count per key")
+                .filter(t -> t.f2 % every == 0).uid("sample").name("every " + every + "th")
+                .map(t -> "key=" + t.f1 + " count=" + t.f2).returns(Types.STRING).uid("format").name("format")
                 .print().uid("print").name("stdout");
         env.execute("StateCount");
     }

@@ -17,7 +17,8 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/flink-examples.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out/streaming"
-for job in StateCount WordCount; do
-        javac --release 11 -Xlint:-options -d "$work/$job" -cp "$dist" "$src/$job.java"
-        jar --create --file "$out/streaming/$job.jar" --main-class "$job" -C "$work/$job" .
+# One compilation (the jobs share Pace and CountPerKey), a jar per job.
+javac --release 11 -Xlint:-options -d "$work/classes" -cp "$lib/*" "$src"/*.java
+for job in StateCount WordCount ExactlyOnce; do
+        jar --create --file "$out/streaming/$job.jar" --main-class "$job" -C "$work/classes" .
 done
