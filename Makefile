@@ -60,7 +60,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
-.PHONY: docs universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: chaos docs universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -213,6 +213,13 @@ test: deps layers
 
 bench: deps all helpers flink-dist zk-image
 	$(PYTHON) bench/run.py
+
+# Every fault of tests/chaos/faults.py on a compose cluster, and of
+# amfaults.py on the Application Master's, while the exactly-once workload
+# runs; the table goes to bench/chaos.md.
+# CHAOS_ARGS: e.g. --only pause, --count 6000 --rate 50.
+chaos: image zk-image all flink-dist
+	$(PYTHON) tests/chaos/run.py $(CHAOS_ARGS)
 
 # The README's picture of the compose cluster, from its text source.
 docs: docs/compose.svg

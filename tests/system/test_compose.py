@@ -3,90 +3,31 @@ JobManagers in HA, two TaskManagers. Each test module run gets its own
 compose project and free ports, and `down -v` at the end is checked to
 leave nothing behind."""
 import re
-import subprocess
-import tempfile
+import sys
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import docker, free_port, published, rest, wait_for
+from compose_cluster import Cluster
+from conftest import docker, published, rest, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
-
-
-def compose_cmd():
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    return ["docker-compose"]
-
-
-class Cluster:
-    def __init__(self):
-        self.project = f"fa-test-{uuid.uuid4().hex[:8]}"
-        self.ports = {"jobmanager1": free_port(), "jobmanager2": free_port()}
-        self.metrics_ports = {"jobmanager1": free_port(), "jobmanager2": free_port()}
-        self.env = {"FLINK_UI_PORT": str(self.ports["jobmanager1"]), "FLINK_UI_PORT2": str(self.ports["jobmanager2"]),
-                    "FLINK_METRICS_PORT": str(self.metrics_ports["jobmanager1"]),
-                    "FLINK_METRICS_PORT2": str(self.metrics_ports["jobmanager2"]),
-                    "PATH": "/usr/local/bin:/usr/bin:/bin"}
-
-    def compose(self, *args, timeout=300):
-        return subprocess.run(compose_cmd() + ["-p", self.project, "-f", str(COMPOSE_FILE), *args], env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
-
-    def container(self, service, index=1):
-        return f"{self.project}_{service}_{index}" if compose_cmd() == ["docker-compose"] else f"{self.project}-{service}-{index}"
-
-    def overview(self, jm="jobmanager1"):
-        o = rest(self.ports[jm], "/overview")
-        return o if o and "taskmanagers" in o else None
-
-    def zk_get(self, path):
-        out = docker("exec", self.container("zookeeper"), "/usr/share/zookeeper/bin/zkCli.sh", "-server",
-                     "localhost:2181", "get", path, check=False, timeout=60)
-        return out.stdout
-
-    def leader(self):
-        info = self.zk_get("/flink/compose/leader/rest_server/connection_info")
-        return next((jm for jm in ("jobmanager1", "jobmanager2") if f"http://{jm}:8081" in info), None)
-
-    def push(self, text):
-        with tempfile.TemporaryDirectory() as d:
-            doc = Path(d) / "cluster.yaml"
-            doc.write_text(text)
-            docker("run", "--rm", "--network", f"{self.project}_default", "-e", "FLINK_ZK_QUORUM=zookeeper:2181",
-                   "-v", f"{doc}:/c.yaml:ro", "flink-appliance:latest", "--zk-push", "/c.yaml")
-
-    def flink(self, service, *args, timeout=180):
-        """The image's `flink` in a container of the cluster, as a user runs it (docker exec, as root)."""
-        return docker("exec", self.container(service), "flink", *args, check=False, timeout=timeout)
-
-    def logs(self):
-        return self.compose("logs", "--no-color", timeout=60).stdout
+sys.path.insert(0, str(ROOT / "tests" / "chaos"))
+import faults  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
     c = Cluster()
-    up = c.compose("up", "-d")
     try:
-        assert up.returncode == 0, up.stderr
-        wait_for(lambda: (o := c.overview()) and o["taskmanagers"] == 2, 300, what="2 TaskManagers registered")
+        c.up()
         yield c
     except BaseException:
         print(c.logs())
         raise
     finally:
-        c.compose("down", "-v", "--remove-orphans")
-        leftovers = [docker(kind, "ls", "-q", "--filter", f"label=com.docker.compose.project={c.project}").stdout.strip()
-                     for kind in ("container", "network", "volume")]
-        for kind, ids in zip(("container", "network", "volume"), leftovers):
-            if ids:
-                docker(kind, "rm", "-f", *ids.split(), check=False)
-        c.leftovers = leftovers
+        c.leftovers = c.down()
 
 
 def test_two_taskmanagers_registered_and_ha_configured_from_zookeeper(cluster):
@@ -177,6 +118,17 @@ def test_flink_and_supervisor_metrics_answer(cluster):
                 cluster.container("taskmanager", 1)).stdout.strip()
     sup = scrape(f"http://{ip}:8558/metrics")
     assert re.search(r"^flink_supervisor_up 1$", sup, re.M) and 'flink_supervisor_child_running{child="taskmanager"} 1' in sup
+
+
+@pytest.mark.parametrize("fault", ["SIGKILL of a TaskManager's JVM", "SIGKILL of the leading JobManager's JVM"])
+def test_exactly_once_through_a_fault(cluster, fault):
+    """Two of make chaos's faults (bench/chaos.md has them all): the
+    workload finishes with every number committed once, every key's count
+    right, and nothing restarted but the killed JVM."""
+    wait_for(lambda: (o := cluster.rest_any("/overview")) and o["taskmanagers"] == 2, 180, what="2 TaskManagers")
+    r = faults.run_fault(cluster, fault, faults.Workload(cluster, count=3000, rate=50))
+    assert r.ok, r
+    assert r.recovery_s is not None and len(r.restarts) == 1 and r.restarts[0].endswith("×1"), r
 
 
 def test_leader_failover_recovers_the_job_from_its_checkpoint(cluster):
