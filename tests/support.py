@@ -12,6 +12,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def docker(*args, check=True, timeout=120):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
+
+
 def makefile_var(name):
     """A `NAME ?= value` or `NAME := value` default of the Makefile (the
     Flink releases), so the tests follow what make builds."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import checker
 from amcluster import AM, FLINK_HOME, TM, Cluster
+import faults
 from faults import KEYS, Result
 from support import example_jar, rest, wait_for
 
@@ -27,9 +28,7 @@ def job_status(c, jid):
 
 
 def running_since(c, jid, t_ms):
-    j = job_status(c, jid)
-    return bool(j and j["state"] == "RUNNING" and j["timestamps"].get("RUNNING", 0) > t_ms and all(
-        n == 0 for v in j["vertices"] for s, n in v["tasks"].items() if s not in ("RUNNING", "FINISHED")))
+    return faults.running_since(job_status(c, jid), t_ms)
 
 
 def task_name(task_id):

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import checker
-from compose_cluster import JOBMANAGERS, docker
-from support import wait_for
+from compose_cluster import JOBMANAGERS
+from support import docker, wait_for
 
 # The chaos cluster's document: a TaskManager that stops answering is
 # declared lost after 10 s, not Flink's default 50 s.
@@ -36,6 +36,13 @@ class Result:
     @property
     def ok(self):
         return self.state == "FINISHED" and self.figures.get("ok") is True and not self.unexpected
+
+
+def running_since(job, t_ms):
+    """Whether a job (Flink's /jobs/<id>, or None) is RUNNING with every task
+    running, having become so after t_ms."""
+    return bool(job and job.get("state") == "RUNNING" and job["timestamps"].get("RUNNING", 0) > t_ms and all(
+        n == 0 for v in job["vertices"] for s, n in v["tasks"].items() if s not in ("RUNNING", "FINISHED")))
 
 
 class Workload:
@@ -62,10 +69,7 @@ class Workload:
         return self.c.rest_any(f"/jobs/{self.job}")
 
     def running_since(self, t_ms):
-        """Whether the job is RUNNING with every task running, having become so after t_ms."""
-        j = self.status()
-        return bool(j and j.get("state") == "RUNNING" and j["timestamps"].get("RUNNING", 0) > t_ms and all(
-            n == 0 for v in j["vertices"] for s, n in v["tasks"].items() if s not in ("RUNNING", "FINISHED")))
+        return running_since(self.status(), t_ms)
 
     def state(self):
         j = self.status()
@@ -128,7 +132,7 @@ def restarts(c, before, after):
     return out
 
 
-def jvm_kill(c, container, role):
+def jvm_kill(container, role):
     docker("exec", container, "pkill", "-KILL", "-f", JVM[role])
 
 
@@ -150,13 +154,13 @@ def busy_taskmanager(c):
 
 def kill_leader_jvm(c):
     leader = c.container(wait_for(c.leader, 60, interval=0.5, what="a leader"))
-    jvm_kill(c, leader, "jobmanager")
+    jvm_kill(leader, "jobmanager")
     return (lambda: None), {leader}
 
 
 def kill_taskmanager_jvm(c):
     tm = busy_taskmanager(c)
-    jvm_kill(c, tm, "taskmanager")
+    jvm_kill(tm, "taskmanager")
     return (lambda: None), {tm}
 
 

@@ -9,14 +9,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from support import ROOT, free_port, rest, wait_for
+from support import ROOT, docker, free_port, rest, wait_for
 
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 JOBMANAGERS = ("jobmanager1", "jobmanager2")
-
-
-def docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
 
 
 def compose_cmd():

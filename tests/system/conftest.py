@@ -2,7 +2,6 @@
 get a per-test name prefix and are removed afterwards, also when the test
 failed (their logs are printed then)."""
 import json
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import support  # noqa: E402
-from support import free_port, rest  # noqa: E402,F401  (re-exported to the tests)
+from support import docker, free_port, rest  # noqa: E402,F401  (re-exported to the tests)
 
 IMAGE = "flink-appliance:latest"
 
@@ -19,10 +18,6 @@ IMAGE = "flink-appliance:latest"
 def wait_for(cond, timeout, interval=0.5, what="condition"):
     """support.wait_for, polling Docker and Flink at a gentler pace."""
     return support.wait_for(cond, timeout, interval, what)
-
-
-def docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
 
 
 @pytest.fixture(scope="session", autouse=True)
