@@ -3,6 +3,7 @@ free ports, for the system tests and the fault runs (tests/chaos): start
 and stop, its containers, the leader in ZooKeeper, the image's `flink` in
 a container, configuration pushes."""
 import json
+import re
 import subprocess
 import tempfile
 import urllib.request
@@ -50,11 +51,18 @@ class Cluster:
         return subprocess.run(compose_cmd() + ["-p", self.project, *files, *args], env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
+    def slots_per_taskmanager(self):
+        return int(re.search(r"^taskmanager\.numberOfTaskSlots:\s*(\d+)", self.document, re.M).group(1))
+
     def up(self, taskmanagers=2, timeout=300):
+        """Until every TaskManager is registered with its slots: Flink counts
+        a TaskManager at registration and its slots at its slot report, a
+        moment later."""
         up = self.compose("up", "-d")
         assert up.returncode == 0, up.stderr
-        wait_for(lambda: (o := self.overview()) and o["taskmanagers"] == taskmanagers, timeout,
-                 interval=0.5, what=f"{taskmanagers} TaskManagers registered")
+        slots = taskmanagers * self.slots_per_taskmanager()
+        wait_for(lambda: (o := self.overview()) and o["taskmanagers"] == taskmanagers and o["slots-total"] == slots,
+                 timeout, interval=0.5, what=f"{taskmanagers} TaskManagers registered with {slots} slots")
 
     def down(self):
         """`down -v`, then whatever it left (returned: ids per kind, removed)."""

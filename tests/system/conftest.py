@@ -50,6 +50,11 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+    cluster = getattr(item, "funcargs", {}).get("cluster")
+    if rep.when == "call" and rep.failed and hasattr(cluster, "containers"):
+        for name in cluster.containers():
+            logs = docker("logs", "--tail", "40", name, check=False)
+            rep.sections.append((f"docker logs --tail 40 {name}", logs.stdout + logs.stderr))
 
 
 def inspect(name):
