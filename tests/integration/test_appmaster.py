@@ -45,7 +45,10 @@ def test_the_seed_app_is_a_cluster_that_grows_with_its_jobs_and_shrinks_when_idl
     assert [r.method for r in c.writes()] == ["POST"]
 
     jid = submit(c, leader, 3)
-    wait_for(lambda: running(c, leader, jid), 240, 1, what="the job running on 3 TaskManagers")
+    # The adaptive scheduler runs the job on the slots there are until the
+    # new TaskManagers register: running alone does not mean on three.
+    wait_for(lambda: running(c, leader, jid) and len(c.taskmanagers(leader)) == 3, 240, 1,
+             what="the job running on 3 TaskManagers")
     scale = [r for r in c.writes() if r.method != "POST"]
     assert [(r.method, r.json()) for r in scale] == [("PATCH", {"instances": 3})], "one write per decision"
     three = {tm["id"] for tm in c.taskmanagers(leader)}
