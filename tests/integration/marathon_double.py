@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -366,6 +367,7 @@ def _normalise(definition):
         app["portDefinitions"] = [] if mapped else copy.deepcopy(DEFAULT_PORT_DEFINITIONS)
     app["portDefinitions"] = [{"protocol": "tcp", "labels": {}, **p} for p in app["portDefinitions"]]
     app["healthChecks"] = [_health_check_defaults(c) for c in app["healthChecks"]]
+    app["fetch"] = [{"extract": True, "executable": False, "cache": False, **f} for f in app["fetch"]]
     app["readinessChecks"] = [{**READINESS_DEFAULTS, **c} for c in app["readinessChecks"]]
     return app
 
@@ -576,6 +578,23 @@ def _launch_delay(app, failures):
     return min(delay, cap)
 
 
+def _fetch(uris, sandbox):
+    """The Mesos fetcher's part for file:// and http(s):// URIs: each into
+    the sandbox under its base name (or destPath). OSError when one fails."""
+    for entry in uris:
+        url = urlsplit(entry["uri"])
+        target = sandbox / (entry.get("destPath") or Path(url.path).name)
+        if url.scheme == "file":
+            shutil.copyfile(unquote(url.path), target)
+        elif url.scheme in ("http", "https"):
+            with urllib.request.urlopen(entry["uri"], timeout=30) as r, open(target, "wb") as out:
+                shutil.copyfileobj(r, out)
+        else:
+            raise OSError(f"{entry['uri']}: no fetcher plugin for scheme '{url.scheme}'")
+        if entry.get("executable"):
+            target.chmod(0o755)
+
+
 def command_launcher(build_argv, extra_env=None):
     """A launcher that runs build_argv(app) (a list: the argv) in the task's
     sandbox as the command executor would: with exactly the task's
@@ -668,6 +687,7 @@ class MarathonDouble:
         self._server = None
         self._thread = None
         self._dying = []  # tasks killed by the double, until their process ended
+        self._groups = set()  # groups POSTed, until DELETEd
         self._deleted_changes = {}  # app id -> changes of apps DELETEd since (a DELETE counts as one)
         self._sandbox_root = None
         self._sandboxes = {}  # task id -> sandbox, also of tasks that ended, until shutdown()
@@ -880,8 +900,12 @@ class MarathonDouble:
             return _reply(200, self._deployments()) if method == "GET" else _not_allowed()
         if path.rstrip("/") == "/v2/apps":
             if method == "GET":
-                return _reply(200, {"apps": [self._view(a) for a in self._apps.values()]})
+                selector = record.query.get("label")
+                return _reply(200, {"apps": [self._view(a) for a in self._apps.values()
+                                             if _selected(a.definition["labels"], selector)]})
             return self._create(record) if method == "POST" else _not_allowed()
+        if path.rstrip("/") == "/v2/groups" or path.startswith("/v2/groups/"):
+            return self._group_request(record, _absolute(path[len("/v2/groups"):]))
         if not path.startswith("/v2/apps/"):
             return _reply(404, {"message": f"Not Found: {path}"})
         app_id, sub, task_id = _split_app_path(path)
@@ -997,6 +1021,80 @@ class MarathonDouble:
         self._kill(app, task)
         self._change(app, {**app.definition, "instances": max(app.definition["instances"] - 1, 0)})
         return _reply(200, {"deploymentId": app.deployment_id, "version": app.version})
+
+    def _group_apps(self, group_id):
+        prefix = group_id.rstrip("/") + "/"
+        return [a for i, a in self._apps.items() if i.startswith(prefix)]
+
+    def _group_request(self, record, group_id):
+        """/v2/groups[/{id}]: GET the group with its apps, POST a new group
+        (409 when it exists: Marathon says to PUT a change), DELETE the group
+        with every app in it. A group exists while an app is in it or since
+        it was POSTed."""
+        method = record.method
+        exists = group_id == "/" or group_id in self._groups or bool(self._group_apps(group_id))
+        if method == "GET":
+            if not exists:
+                return _reply(404, {"message": f"Group '{group_id}' does not exist"})
+            return _reply(200, self._group_view(group_id))
+        if method == "POST":
+            return self._create_group(record, group_id)
+        if method == "DELETE":
+            if not exists or group_id == "/":
+                return _reply(404, {"message": f"Group '{group_id}' does not exist"})
+            apps = self._group_apps(group_id)
+            for app in apps:
+                locked = _locked(app, record)
+                if locked:
+                    return locked
+            for app in apps:
+                self._destroy(record, app.definition["id"])
+            self._groups = {g for g in self._groups if g != group_id and not g.startswith(group_id + "/")}
+            return _reply(200, {"deploymentId": str(uuid.uuid4()), "version": self._next_version()})
+        return _not_allowed()
+
+    def _create_group(self, record, path_id):
+        body, error = _parse_body(record)
+        if error:
+            return error
+        errors = oracle.errors(record.body, False)
+        group_id = _absolute(body["id"]) if isinstance(body.get("id"), str) else path_id
+        if group_id == "/":
+            errors.append(("/id", "a new group needs an id"))
+        apps = body.get("apps", [])
+        definitions = []
+        for i, app in enumerate(apps if isinstance(apps, list) else []):
+            own = _structure_errors(app, new_app=True)
+            errors += [(f"/apps({i}){where}", message) for where, message in own]
+            if own or not isinstance(app.get("id"), str):
+                continue
+            full = app["id"] if app["id"].startswith("/") else f"{group_id}/{app['id']}"
+            target = _normalise({**app, "id": full})
+            if not target["id"].startswith(group_id + "/"):
+                errors.append((f"/apps({i})/id", f"must be in the group {group_id}"))
+            errors += [(f"/apps({i}){where}", message) for where, message in _semantic_errors(target)]
+            definitions.append(target)
+        if errors:
+            return _invalid(errors)
+        if group_id in self._groups or self._group_apps(group_id) or group_id in self._apps:
+            return _reply(409, {"message": f"Group {group_id} is already created. Use PUT to change this group."})
+        self._groups.add(group_id)
+        for definition in definitions:
+            self._add(definition)
+        return _reply(201, {"deploymentId": str(uuid.uuid4()), "version": self._next_version()},
+                      {"Location": f"/v2/groups{group_id}"})
+
+    def _group_view(self, group_id):
+        """The group as GET /v2/groups/{id} shows it: its own apps and,
+        nested, its subgroups."""
+        prefix = group_id.rstrip("/") + "/"
+        own = [a for i, a in self._apps.items() if i.startswith(prefix) and "/" not in i[len(prefix):]]
+        children = {prefix + i[len(prefix):].split("/")[0] for i in self._apps
+                    if i.startswith(prefix) and "/" in i[len(prefix):]}
+        children |= {g for g in self._groups if g.startswith(prefix) and "/" not in g[len(prefix):]}
+        return {"id": group_id, "apps": [self._view(a) for a in own],
+                "groups": [self._group_view(g) for g in sorted(children)], "pods": [], "dependencies": [],
+                "version": _iso(self._last_version_ms)}
 
     def _destroy(self, record, app_id):
         """DELETE /v2/apps/{id}: the app goes, its tasks are killed."""
@@ -1129,6 +1227,11 @@ class MarathonDouble:
         port_env, ports = _port_env(definition, lambda: _free_port(taken))
         env = _task_env(definition, app.version, task_id, self.host, sandbox, port_env)
         try:
+            _fetch(definition["fetch"], sandbox)
+        except OSError as e:
+            self._failed(app, task_id, app.version, f"Failed to fetch all URIs for container '{task_id}': {e}", now)
+            return False
+        try:
             process = self.launcher(copy.deepcopy(definition), task_id, env, sandbox)
         except Exception as e:  # noqa: BLE001  (Mesos reports any launch error as a failed task)
             self._failed(app, task_id, app.version, f"Failed to launch: {e}", now)
@@ -1158,6 +1261,14 @@ class MarathonDouble:
                                     "http_port": self.port, "mesos_role": "*", "task_launch_timeout": 300000},
                 "zookeeper_config": {"zk": "zk://127.0.0.1:2181/marathon"},
                 "http_config": {"http_port": self.port, "https_port": 8443}}
+
+
+def _selected(labels, selector):
+    """Marathon's label selector of GET /v2/apps?label=: KEY (has it) or KEY==VALUE."""
+    if not selector:
+        return True
+    key, _, value = selector.partition("==")
+    return key in labels and (not value or labels[key] == value)
 
 
 def _split_app_path(path):
