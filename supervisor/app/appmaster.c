@@ -116,7 +116,8 @@ static void on_jobs(const struct http_response *resp, void *data)
         struct appmaster *a = data;
 
         a->call = NULL;
-        if (resp->status != 200 || flinkrest_active_jobs(resp->body, resp->len, a->jobs, FLINKREST_MAX_JOBS, &a->n_jobs) < 0)
+        if (resp->status != 200 ||
+            flinkrest_active_jobs(resp->body, resp->len, a->jobs, FLINKREST_MAX_JOBS, &a->n_jobs, &a->obs->jobs_ended) < 0)
                 return flink_failed(a, resp, "GET /jobs/overview");
         a->job = 0;
         a->need = 0;
@@ -195,6 +196,15 @@ static void on_written(const struct http_response *resp, void *data)
         }
         free(a->body);
         a->body = NULL;
+        if (a->act.kind == AMPLAN_REMOVE && ((resp->status >= 200 && resp->status < 300) || resp->status == 404)) {
+                /* Marathon now kills this task (404: someone removed the
+                 * group first): nothing is left to allocate, and no round
+                 * is started again. */
+                a->writes += resp->status != 404;
+                log_info("appmaster.job_cluster_removed", LOG_STR("group", a->am.job_group), LOG_INT("status", resp->status),
+                         LOG_STR("meaning", "the job ended: Marathon removes its JobManager and TaskManagers"));
+                return;
+        }
         if (resp->status >= 200 && resp->status < 300) {
                 a->writes++;
                 a->creates += a->act.kind == AMPLAN_CREATE;
@@ -321,6 +331,15 @@ static void act(struct appmaster *a)
                 }
                 send_write(a, a->use_put ? "PUT" : "PATCH", a->tm_url);
                 return;
+        case AMPLAN_REMOVE:
+                free(a->body);
+                a->body = NULL;
+                if (fmt(url, sizeof url, "%s%s", a->groups_url, a->am.job_group) < 0) {
+                        round_end(a, true);
+                        return;
+                }
+                send_write(a, "DELETE", url);
+                return;
         case AMPLAN_KILL:
                 free(a->body);
                 a->body = NULL;
@@ -433,6 +452,7 @@ int appmaster_open(struct appmaster *a, struct loop *l, struct http *http, const
         if (cfg->n_extra > APPMASTER_MAX_EXTRA || !a->am.tm_app_id[0])
                 return -EINVAL;
         if (fmt(a->apps_url, sizeof a->apps_url, "%.*s/v2/apps", (int)len, url) < 0 ||
+            fmt(a->groups_url, sizeof a->groups_url, "%.*s/v2/groups", (int)len, url) < 0 ||
             fmt(a->own_url, sizeof a->own_url, "%s%s", a->apps_url, cfg->marathon.app_id) < 0 ||
             fmt(a->tm_url, sizeof a->tm_url, "%s%s", a->apps_url, a->am.tm_app_id) < 0 ||
             fmt(a->own_app_id, sizeof a->own_app_id, "%s", cfg->marathon.app_id) < 0 ||
@@ -449,7 +469,8 @@ int appmaster_open(struct appmaster *a, struct loop *l, struct http *http, const
         a->rng = backoff_seed();
         if ((r = timer_open(&a->timer, l, on_timer)) < 0)
                 return r;
-        log_info("appmaster.started", LOG_STR("taskmanager_app", a->am.tm_app_id), LOG_INT("initial", a->am.initial_tasks),
+        log_info("appmaster.started", LOG_STR("taskmanager_app", a->am.tm_app_id), LOG_STR("job_group", a->am.job_group),
+                 LOG_INT("initial", a->am.initial_tasks),
                  LOG_INT("max", a->am.max_tasks), LOG_INT("slots_per_tm", a->am.slots),
                  LOG_INT("idle_timeout_ms", a->am.idle_timeout_ms), LOG_INT("max_failed", a->am.max_failed));
         timer_arm_ms(&a->timer, (uint64_t)a->am.interval_ms);

@@ -6,7 +6,8 @@
  * What Marathon answers is the next round's observation; nothing of the
  * TaskManagers is stored anywhere but in Marathon and Flink. Failures of
  * either are logged and the round is retried with backoff: the running
- * cluster is never touched for them. */
+ * cluster is never touched for them. A job cluster's appmaster
+ * (SUPERVISOR_JOB_GROUP) removes its group once its jobs ended. */
 #pragma once
 
 #include <stdbool.h>
@@ -44,6 +45,7 @@ struct appmaster {
         struct amconf am;
         struct marathon_auth auth;
         char apps_url[600];               /* <MARATHON_URL>/v2/apps */
+        char groups_url[600];             /* <MARATHON_URL>/v2/groups */
         char own_url[1200], tm_url[1200];
         char own_app_id[520];
         char rest[620];

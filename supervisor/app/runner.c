@@ -104,6 +104,12 @@ static int build(struct runner *r, const struct zk_doc *docs, struct conf *out, 
         /* The readiness probe finds a TaskManager by its resource id: it must be known. */
         if (rc == 0 && r->role == ROLE_TASKMANAGER && !conf_get(out, "taskmanager.resource-id"))
                 rc = conf_set(out, "taskmanager.resource-id", r->resource_id, CONF_SRC_DEFAULT);
+        /* A job cluster's JobManager outlives its job: Marathon would start
+         * an exited one again, and run the job again. The appmaster ends
+         * it by removing its group (SUPERVISOR_JOB_GROUP). */
+        if (rc == 0 && launch_is_application(r->role, r->cli->role_args, r->cli->n_role_args) &&
+            !conf_get(out, "execution.shutdown-on-application-finish"))
+                rc = conf_set(out, "execution.shutdown-on-application-finish", "false", CONF_SRC_DEFAULT);
         struct probe_targets t;
         if (rc == 0)
                 rc = targets(r, out, &t, err, errlen);

@@ -205,5 +205,14 @@ int amconf_load(struct amconf *ret, const struct conf *c, const struct settings 
         } else if (app_id && *app_id) {
                 snprintf(ret->tm_app_id, sizeof ret->tm_app_id, "%.500s%s", app_id, AMCONF_TM_APP_SUFFIX);
         }
+        ret->job_linger_ms = set->job_linger_s * 1000;
+        if (set->job_group) {
+                size_t n = strlen(set->job_group);
+                if (!valid_app_id(set->job_group) || n < 2 || set->job_group[n - 1] == '/' || !app_id ||
+                    strncmp(app_id, set->job_group, n) != 0 || app_id[n] != '/')
+                        return invalid(err, errlen, "SUPERVISOR_JOB_GROUP", set->job_group,
+                                       "the group that holds MARATHON_APP_ID, such as /jobs/wordcount for /jobs/wordcount/jobmanager");
+                snprintf(ret->job_group, sizeof ret->job_group, "%s", set->job_group);
+        }
         return 0;
 }

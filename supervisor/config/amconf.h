@@ -36,11 +36,14 @@ struct amconf {
         long registration_timeout_ms; /* SUPERVISOR_TM_REGISTRATION_TIMEOUT */
         long interval_ms;             /* SUPERVISOR_AM_INTERVAL */
         char tm_app_id[600];          /* "": no MARATHON_APP_ID to derive it from */
+        char job_group[600];          /* SUPERVISOR_JOB_GROUP: removed once the jobs ended; "": none */
+        long job_linger_ms;           /* SUPERVISOR_JOB_LINGER */
 };
 
 /* Reads *ret from c and set; app_id is MARATHON_APP_ID (may be NULL).
  * Returns 0, or -EINVAL with one line in err naming the key and what was
- * expected. */
+ * expected. SUPERVISOR_JOB_GROUP must hold app_id: an appmaster removes
+ * no group but its own. */
 int amconf_load(struct amconf *ret, const struct conf *c, const struct settings *set, const char *app_id, char *err,
                 size_t errlen);
 

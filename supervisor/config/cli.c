@@ -2,6 +2,7 @@
 #include "config/cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +77,12 @@ int cli_parse(struct cli *ret, int argc, char **argv, char *err, size_t errlen)
                         break;
                 }
         }
-        /* After the role: -D settings and arguments for the role's script. */
-        for (; c.role_arg && i < argc; i++) {
-                if (is_define(argv[i])) {
+        /* After the role: -D settings and arguments for the role's script;
+         * after a "--" only arguments, kept with the "--" (standalone-job
+         * hands what follows it to the job as it is). */
+        for (bool verbatim = false; c.role_arg && i < argc; i++) {
+                verbatim = verbatim || strcmp(argv[i], "--") == 0;
+                if (!verbatim && is_define(argv[i])) {
                         if ((r = check_define(argv[i], err, errlen)) < 0)
                                 goto fail;
                         c.defines[c.n_defines++] = argv[i] + 2;

@@ -1,6 +1,6 @@
 /* cli: the command line of the interface contract. Pure.
  *
- *   flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...] [ROLE ARGS ...]
+ *   flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...] [ROLE ARGS ...] [-- ARGS ...]
  *   flink-supervisor [OPTIONS] -- CMD [ARGS...]
  *
  * All pointers in struct cli point into argv (borrowed) or into arrays

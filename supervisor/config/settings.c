@@ -74,6 +74,8 @@ static const struct setting_row setting_rows[] = {
         { "SUPERVISOR_TM_MAX", SETTING_INT, 0, 10000, NULL, "10", "appmaster: TaskManagers at most", AT(tm_max) },
         { "SUPERVISOR_TM_REGISTRATION_TIMEOUT", SETTING_INT, 1, 86400, NULL, "180", "seconds a TaskManager task may run unregistered before it counts as failed", AT(tm_registration_timeout_s) },
         { "SUPERVISOR_AM_INTERVAL", SETTING_INT, 1, 3600, NULL, "1", "seconds between the appmaster's observations", AT(am_interval_s) },
+        { "SUPERVISOR_JOB_GROUP", SETTING_STRING, 0, 0, NULL, "(none)", "appmaster: the group it removes once its jobs ended (run-job sets it)", AT(job_group) },
+        { "SUPERVISOR_JOB_LINGER", SETTING_INT, 0, 86400, NULL, "30", "seconds an ended job's cluster stays before its group is removed", AT(job_linger_s) },
 };
 
 #define N_ROWS (sizeof setting_rows / sizeof setting_rows[0])

@@ -54,6 +54,9 @@ struct settings {
         long tm_max;
         long tm_registration_timeout_s;
         long am_interval_s;
+        /* A job cluster (run-job): the group its appmaster removes when the job ended */
+        const char *job_group;  /* NULL: none is removed */
+        long job_linger_s;
 };
 
 enum check_protocol { CHECK_HTTP, CHECK_MESOS_HTTP };

@@ -11,7 +11,7 @@ void amplan_init(struct amplan_memory *m)
 
 const char *amplan_kind_name(enum amplan_kind kind)
 {
-        static const char *const names[] = { "wait", "create", "scale", "kill" };
+        static const char *const names[] = { "wait", "create", "scale", "kill", "remove" };
         return names[kind];
 }
 
@@ -156,6 +156,12 @@ static void decide(const struct amconf *cfg, const struct amplan_obs *o, const s
                 a->reason = "standby: another JobManager leads";
                 return;
         }
+        if (cfg->job_group[0] && m->ended_since_ms) {
+                bool due = o->now_ms - m->ended_since_ms >= (uint64_t)cfg->job_linger_ms;
+                a->kind = due ? AMPLAN_REMOVE : AMPLAN_WAIT;
+                a->reason = due ? "the job ended: removing its cluster" : "the job ended: its cluster stays for SUPERVISOR_JOB_LINGER";
+                return;
+        }
         if (!o->marathon) {
                 a->reason = "no answer from Marathon this round";
                 return;
@@ -206,8 +212,13 @@ void amplan_step(const struct amconf *cfg, const struct amplan_obs *o, struct am
                  * what Flink and Marathon say then. */
                 amplan_init(m);
         } else {
-                if (o->flink)
+                if (o->flink) {
                         learn_flink(m, o);
+                        if (!o->jobs_ended)
+                                m->ended_since_ms = 0;
+                        else if (!m->ended_since_ms)
+                                m->ended_since_ms = o->now_ms ? o->now_ms : 1;
+                }
                 if (o->marathon)
                         learn_marathon(m, cfg, o);
         }

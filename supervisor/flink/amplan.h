@@ -1,8 +1,8 @@
 /* amplan: the Application Master's decisions. Pure: from what Flink and
  * Marathon were last seen to say, the settings and the clock, to at most
  * one action (create the TaskManager app, set its instances, kill one task
- * with scale=true) or a wait, always with the reason and the numbers it
- * was made from. Nothing else decides; the executor (app/appmaster.c)
+ * with scale=true, remove a job cluster's group) or a wait, always with the
+ * reason and the numbers it was made from. Nothing else decides; the executor (app/appmaster.c)
  * performs the action and brings the answer back as the next observation.
  *
  * Capacity is counted in Marathon's instances, not in registered
@@ -43,6 +43,7 @@ struct amplan_obs {
         size_t n_tasks;
         struct amplan_task tasks[AMPLAN_MAX_TMS];
         char last_failure[AMPLAN_ID_MAX]; /* lastTaskFailure's task id; "" none */
+        bool jobs_ended;              /* Flink has jobs, every one globally terminal */
         uint64_t now_ms;
 };
 
@@ -61,9 +62,13 @@ struct amplan_memory {
         char last_failure[AMPLAN_ID_MAX];          /* the last lastTaskFailure counted */
         long failed;                               /* task failures since a TaskManager last registered */
         bool marathon_seen;                        /* later failures are ours to count */
+        uint64_t ended_since_ms;                   /* the jobs were first seen ended; 0: not */
 };
 
-enum amplan_kind { AMPLAN_WAIT, AMPLAN_CREATE, AMPLAN_SCALE, AMPLAN_KILL };
+/* REMOVE: a job cluster's jobs ended (FINISHED, FAILED or CANCELED, not a
+ * failover's SUSPENDED) SUPERVISOR_JOB_LINGER ago: its group goes, so
+ * Marathon never runs the job again. */
+enum amplan_kind { AMPLAN_WAIT, AMPLAN_CREATE, AMPLAN_SCALE, AMPLAN_KILL, AMPLAN_REMOVE };
 
 struct amplan_action {
         enum amplan_kind kind;

@@ -52,13 +52,20 @@ static int active(const char *state)
         return 0;
 }
 
-int flinkrest_active_jobs(const char *text, size_t len, char (*ids)[FLINKREST_JOB_ID], size_t max, size_t *n)
+static bool globally_terminal(const char *state)
+{
+        return strcmp(state, "FINISHED") == 0 || strcmp(state, "FAILED") == 0 || strcmp(state, "CANCELED") == 0;
+}
+
+int flinkrest_active_jobs(const char *text, size_t len, char (*ids)[FLINKREST_JOB_ID], size_t max, size_t *n,
+                          bool *ended)
 {
         json_t *root = load(text, len), *list = json_object_get(root, "jobs"), *job;
         size_t i;
         int r = json_is_array(list) ? 0 : -EPROTO;
 
         *n = 0;
+        *ended = r == 0 && json_array_size(list) > 0;
         json_array_foreach(list, i, job) {
                 const char *id = json_string_value(json_object_get(job, "jid"));
                 const char *state = json_string_value(json_object_get(job, "state"));
@@ -66,9 +73,12 @@ int flinkrest_active_jobs(const char *text, size_t len, char (*ids)[FLINKREST_JO
                         r = -EPROTO;
                         break;
                 }
+                *ended = *ended && globally_terminal(state);
                 if (active(state) && *n < max)
                         snprintf(ids[(*n)++], FLINKREST_JOB_ID, "%s", id);
         }
+        if (r < 0)
+                *ended = false;
         json_decref(root);
         return r;
 }

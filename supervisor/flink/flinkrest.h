@@ -8,6 +8,7 @@
  * the default scheduler the parallelism in GET /jobs/:id. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "flink/amplan.h"
@@ -19,8 +20,11 @@
  * -EPROTO (not that shape). At most max are kept; *n says how many. */
 int flinkrest_taskmanagers(const char *text, size_t len, struct amplan_tm *tms, size_t max, size_t *n);
 /* GET /jobs/overview: the ids of the jobs that run or wait to run
- * (CREATED, INITIALIZING, RUNNING, RESTARTING, RECONCILING). Returns 0 or -EPROTO. */
-int flinkrest_active_jobs(const char *text, size_t len, char (*ids)[FLINKREST_JOB_ID], size_t max, size_t *n);
+ * (CREATED, INITIALIZING, RUNNING, RESTARTING, RECONCILING), and in
+ * *ended whether there are jobs and every one is globally terminal
+ * (FINISHED, FAILED, CANCELED). Returns 0 or -EPROTO. */
+int flinkrest_active_jobs(const char *text, size_t len, char (*ids)[FLINKREST_JOB_ID], size_t max, size_t *n,
+                          bool *ended);
 /* GET /jobs/:id/resource-requirements: the highest upper bound. Returns 0 or -EPROTO. */
 int flinkrest_requirements(const char *text, size_t len, long *slots);
 /* GET /jobs/:id: the highest vertex parallelism. Returns 0 or -EPROTO. */

@@ -52,11 +52,12 @@ static void appmaster_readers(const uint8_t *data, size_t size)
                                         .am = &am, .image_env = "fuzz:1", .instances = 2, .want = want,
                                         .stop_timeout_s = 20 };
         size_t n;
+        bool ended;
         long slots;
 
         tmapp_read((const char *)data, size, &obs, err, sizeof err);
         flinkrest_taskmanagers((const char *)data, size, tms, 8, &n);
-        flinkrest_active_jobs((const char *)data, size, ids, 8, &n);
+        flinkrest_active_jobs((const char *)data, size, ids, 8, &n, &ended);
         flinkrest_requirements((const char *)data, size, &slots);
         flinkrest_parallelism((const char *)data, size, &slots);
         if (tmapp_build(&in, &body, err, sizeof err) == 0) {

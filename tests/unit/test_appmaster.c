@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,20 +413,22 @@ static void flinkrest_reads_the_answers(void **state)
         char ids[4][FLINKREST_JOB_ID];
         size_t n;
         long slots;
+        bool ended;
         (void)state;
         assert_int_equal(flinkrest_taskmanagers(tms, strlen(tms), out, 4, &n), 0);
         assert_int_equal(n, 2);
         assert_string_equal(out[0].id, "a.instance-1._app.1");
         assert_int_equal(out[0].free, 1);
-        assert_int_equal(flinkrest_active_jobs(jobs, strlen(jobs), ids, 4, &n), 0);
+        assert_int_equal(flinkrest_active_jobs(jobs, strlen(jobs), ids, 4, &n, &ended), 0);
         assert_int_equal(n, 2);
         assert_string_equal(ids[1], "ee");
+        assert_false(ended);
         assert_int_equal(flinkrest_requirements(req, strlen(req), &slots), 0);
         assert_int_equal(slots, 6);
         assert_int_equal(flinkrest_parallelism(job, strlen(job), &slots), 0);
         assert_int_equal(slots, 5);
         assert_int_equal(flinkrest_taskmanagers("[]", 2, out, 4, &n), -EPROTO);
-        assert_int_equal(flinkrest_active_jobs("{\"jobs\":[{\"jid\":\"../x\",\"state\":\"RUNNING\"}]}", 44, ids, 4, &n), -EPROTO);
+        assert_int_equal(flinkrest_active_jobs("{\"jobs\":[{\"jid\":\"../x\",\"state\":\"RUNNING\"}]}", 44, ids, 4, &n, &ended), -EPROTO);
         assert_int_equal(flinkrest_requirements("{\"errors\":[\"no\"]}", 18, &slots), -EPROTO);
 }
 
@@ -434,6 +437,101 @@ static void flinkrest_reads_the_answers(void **state)
             "\"MARATHON_URL\":\"http://m:8080\",\"SUPERVISOR_TM_MAX\":\"3\",\"FLINK_PROPERTIES\":\"a: b\"}," \
             "\"networks\":[{\"mode\":\"container/bridge\"}],\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"own:1\"}," \
             "\"portMappings\":[{\"containerPort\":8081,\"name\":\"rest\"},{\"containerPort\":8558,\"name\":\"health\"}]}}}"
+
+/* A job cluster's group goes once its jobs ended and the linger passed;
+ * a failover's SUSPENDED is no end, and a job running again starts over. */
+static void an_ended_job_clusters_group_is_removed_after_the_linger(void **state)
+{
+        struct amconf c = cfg();
+        struct amplan_obs *o;
+        (void)state;
+        snprintf(c.job_group, sizeof c.job_group, "/jobs/wc");
+        c.job_linger_ms = 5000;
+        o = obs(1, 1, 1000);
+        tm(o, "t0", 2, 2);
+        o->jobs_ended = true;
+        assert_int_equal(step(&c, o).kind, AMPLAN_WAIT);
+        o = obs(1, 1, 3000);
+        tm(o, "t0", 2, 0);
+        o->jobs_ended = false;
+        assert_int_equal(step(&c, o).kind, AMPLAN_WAIT);
+        o = obs(1, 1, 4000);
+        o->jobs_ended = true;
+        assert_int_equal(step(&c, o).kind, AMPLAN_WAIT);
+        o = obs(1, 1, 8999);
+        o->jobs_ended = true;
+        assert_int_equal(step(&c, o).kind, AMPLAN_WAIT);
+        o = obs(1, 1, 9000);
+        o->jobs_ended = true;
+        o->marathon = false;
+        struct amplan_action a = step(&c, o);
+        assert_int_equal(a.kind, AMPLAN_REMOVE);
+        assert_non_null(strstr(a.reason, "ended"));
+        o = obs(1, 1, 9500);
+        o->jobs_ended = true;
+        o->leader = false;
+        assert_int_equal(step(&c, o).kind, AMPLAN_WAIT);
+}
+
+/* Without SUPERVISOR_JOB_GROUP (a session cluster) nothing is removed. */
+static void a_session_cluster_is_never_removed(void **state)
+{
+        struct amconf c = cfg();
+        struct amplan_obs *o = obs(1, 1, 1000);
+        (void)state;
+        tm(o, "t0", 2, 2);
+        o->jobs_ended = true;
+        step(&c, o);
+        o = obs(1, 1, 1000000);
+        tm(o, "t0", 2, 2);
+        o->jobs_ended = true;
+        assert_int_not_equal(step(&c, o).kind, AMPLAN_REMOVE);
+}
+
+static void amconf_job_group_must_hold_the_own_app(void **state)
+{
+        struct conf c = conf_of(NULL);
+        struct amconf a;
+        struct settings set = settings;
+        char err[300];
+        (void)state;
+        set.job_group = "/jobs/wc";
+        set.job_linger_s = 7;
+        assert_int_equal(amconf_load(&a, &c, &set, "/jobs/wc/jobmanager", err, sizeof err), 0);
+        assert_string_equal(a.job_group, "/jobs/wc");
+        assert_int_equal(a.job_linger_ms, 7000);
+        const char *bad[] = { "/jobs/w", "/jobs/wc/", "/", "jobs/wc", "/other" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                set.job_group = bad[i];
+                err[0] = 0;
+                assert_int_equal(amconf_load(&a, &c, &set, "/jobs/wc/jobmanager", err, sizeof err), -EINVAL);
+                assert_non_null(strstr(err, "SUPERVISOR_JOB_GROUP"));
+                assert_non_null(strstr(err, "expected"));
+        }
+        conf_free(&c);
+}
+
+static void flinkrest_tells_when_every_job_ended(void **state)
+{
+        static const char *const cases[][2] = {
+                { "{\"jobs\":[]}", "no" },
+                { "{\"jobs\":[{\"jid\":\"a\",\"state\":\"FINISHED\"}]}", "yes" },
+                { "{\"jobs\":[{\"jid\":\"a\",\"state\":\"FAILED\"},{\"jid\":\"b\",\"state\":\"CANCELED\"}]}", "yes" },
+                { "{\"jobs\":[{\"jid\":\"a\",\"state\":\"FINISHED\"},{\"jid\":\"b\",\"state\":\"RUNNING\"}]}", "no" },
+                { "{\"jobs\":[{\"jid\":\"a\",\"state\":\"SUSPENDED\"}]}", "no" },
+        };
+        char ids[1][FLINKREST_JOB_ID];
+        size_t n;
+        bool ended;
+        (void)state;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                assert_int_equal(flinkrest_active_jobs(cases[i][0], strlen(cases[i][0]), ids, 1, &n, &ended), 0);
+                assert_int_equal(ended, strcmp(cases[i][1], "yes") == 0);
+        }
+        assert_int_equal(flinkrest_active_jobs("{\"jobs\":[{}]}", 13, ids, 1, &n, &ended), -EPROTO);
+        assert_false(ended);
+        assert_int_equal(flinkrest_active_jobs("[]", 2, ids, 1, &n, &ended), -EPROTO);
+}
 
 static void tmapp_is_built_from_the_own_app(void **state)
 {
@@ -537,6 +635,10 @@ int main(void)
                 cmocka_unit_test_setup(failed_tasks_stop_scale_up_until_one_registers, setup),
                 cmocka_unit_test_setup(a_task_that_never_registers_counts_as_failed_once, setup),
                 cmocka_unit_test_setup(leadership_lost_forgets_everything, setup),
+                cmocka_unit_test_setup(an_ended_job_clusters_group_is_removed_after_the_linger, setup),
+                cmocka_unit_test_setup(a_session_cluster_is_never_removed, setup),
+                cmocka_unit_test(amconf_job_group_must_hold_the_own_app),
+                cmocka_unit_test(flinkrest_tells_when_every_job_ended),
                 cmocka_unit_test(amconf_defaults_follow_flink),
                 cmocka_unit_test(amconf_reads_the_seed_keys),
                 cmocka_unit_test(amconf_memory_follows_the_process_size),

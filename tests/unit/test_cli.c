@@ -50,6 +50,24 @@ static void role_with_defines_and_args(void **state)
         cli_free(&c);
 }
 
+/* After the role's "--", a -D is the job's argument, not a setting. */
+static void job_arguments_after_the_role_are_verbatim(void **state)
+{
+        char *argv[] = { "flink-supervisor", "appmaster", "--job-classname", "X", "-Da=1", "--", "-Db=2", "--", NULL };
+        struct cli c;
+        char err[256];
+        (void)state;
+        assert_int_equal(parse(&c, 8, argv, err), 0);
+        assert_null(c.cmd);
+        assert_int_equal(c.n_defines, 1);
+        assert_string_equal(c.defines[0], "a=1");
+        assert_int_equal(c.n_role_args, 5);
+        assert_string_equal(c.role_args[2], "--");
+        assert_string_equal(c.role_args[3], "-Db=2");
+        assert_string_equal(c.role_args[4], "--");
+        cli_free(&c);
+}
+
 static void options(void **state)
 {
         char *h[] = { "x", "--help", NULL }, *v[] = { "x", "-V", NULL }, *k[] = { "x", "--check", "--", "true", NULL };
@@ -110,6 +128,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(command_mode),
                 cmocka_unit_test(role_with_defines_and_args),
+                cmocka_unit_test(job_arguments_after_the_role_are_verbatim),
                 cmocka_unit_test(options),
                 cmocka_unit_test(errors),
                 cmocka_unit_test(roles),
