@@ -105,8 +105,11 @@ class Cluster:
             return None
 
     def wait_registered(self, leader, n, timeout=180):
-        return wait_for(lambda: len(self.taskmanagers(leader)) == n and self.taskmanagers(leader), timeout, 0.5,
-                        what=f"{n} TaskManager(s) registered")
+        # Slots count from a TaskManager's slot report, a moment after it is listed.
+        def ready():
+            tms = self.taskmanagers(leader)
+            return len(tms) == n and all(t["slotsNumber"] > 0 for t in tms) and tms
+        return wait_for(ready, timeout, 0.5, what=f"{n} TaskManager(s) registered with their slots")
 
     def health(self, task):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port(task, 'health')}/health", timeout=5) as r:

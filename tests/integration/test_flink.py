@@ -78,8 +78,12 @@ class Cluster:
         return reply["taskmanagers"] if reply else []
 
     def wait_registered(self, check=lambda tms: len(tms) >= 1, timeout=120):
-        return wait_for(lambda: check(self.taskmanagers()) and self.taskmanagers(), timeout, 0.5,
-                        what="TaskManager registered with the JobManager")
+        # Flink lists a TaskManager at registration and counts its slots at
+        # its slot report a moment later (slotsNumber 0 until then: seen in CI).
+        def ready():
+            tms = self.taskmanagers()
+            return check(tms) and all(t["slotsNumber"] > 0 for t in tms) and tms
+        return wait_for(ready, timeout, 0.5, what="TaskManager registered with its slots")
 
 
 def stop_and_check(s, timeout=40):
