@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/jobclient.h"
 #include "app/runner.h"
 #include "app/service.h"
 #include "app/zkpush.h"
 #include "base/exitcode.h"
 #include "base/log.h"
 #include "config/cli.h"
+#include "config/jobcli.h"
 #include "config/role.h"
 #include "config/settings.h"
 #include "integrations/marathon.h"
@@ -39,6 +41,7 @@ static void print_help(void)
 {
         printf("Usage: flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...]\n"
                "       flink-supervisor [OPTIONS] -- CMD [ARGS...]\n"
+               "       flink-supervisor run-job|stop-job|list-jobs [OPTIONS]   (each with --help)\n"
                "\n"
                "Runs Apache Flink (or CMD) as a supervised child: reaps zombies, forwards\n"
                "signals, stops with a deadline, restarts with backoff.\n"
@@ -214,6 +217,9 @@ int main(int argc, char **argv)
         char err[256];
         int r;
 
+        /* The job-cluster commands are a client, not a supervisor. */
+        if (argc > 1 && jobcli_is_command(argv[1]))
+                return jobclient_main(argc - 1, argv + 1);
         r = cli_parse(&cli, argc, argv, err, sizeof err);
         if (r < 0) {
                 fprintf(stderr, "flink-supervisor: %s\n", r == -ENOMEM ? "out of memory" : err);

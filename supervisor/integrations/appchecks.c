@@ -207,3 +207,22 @@ void appchecks_plan_free(struct appchecks_plan *p)
         free(p->body);
         p->body = NULL;
 }
+
+int appchecks_fill(json_t *app, const struct appchecks_want *want, char *err, size_t errlen)
+{
+        json_t *wrapped = json_pack("{s:O}", "app", app), *checks;
+        char *text = wrapped ? json_dumps(wrapped, JSON_COMPACT) : NULL;
+        struct appchecks_plan plan;
+        int r = text ? appchecks_plan(text, strlen(text), want, &plan, err, errlen) : -ENOMEM;
+
+        free(text);
+        json_decref(wrapped);
+        if (r < 0)
+                return r;
+        checks = plan.body ? json_loads(plan.body, 0, NULL) : NULL;
+        if (checks)
+                json_object_update(app, checks);
+        json_decref(checks);
+        appchecks_plan_free(&plan);
+        return 0;
+}

@@ -39,3 +39,9 @@ struct appchecks_plan {
 int appchecks_plan(const char *text, size_t len, const struct appchecks_want *want, struct appchecks_plan *ret,
                    char *err, size_t errlen);
 void appchecks_plan_free(struct appchecks_plan *p);
+
+/* Puts the checks registration would write on a definition of our own
+ * making (a jansson object), so that registration finds them there and
+ * never writes. Returns 0, -ENOMEM, or appchecks_plan's error. */
+struct json_t;
+int appchecks_fill(struct json_t *app, const struct appchecks_want *want, char *err, size_t errlen);

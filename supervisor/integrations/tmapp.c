@@ -142,26 +142,6 @@ static int copy_secrets(json_t *app, json_t *own)
         return json_object_set_new(app, "secrets", out) < 0 ? -ENOMEM : 0;
 }
 
-/* The checks registration would write, planned on the definition itself. */
-static int add_checks(json_t *app, const struct appchecks_want *want, char *err, size_t errlen)
-{
-        json_t *wrapped = json_pack("{s:O}", "app", app), *checks;
-        char *text = json_dumps(wrapped, JSON_COMPACT);
-        struct appchecks_plan plan;
-        int r = text ? appchecks_plan(text, strlen(text), want, &plan, err, errlen) : -ENOMEM;
-
-        free(text);
-        json_decref(wrapped);
-        if (r < 0)
-                return r;
-        checks = plan.body ? json_loads(plan.body, 0, NULL) : NULL;
-        if (checks)
-                json_object_update(app, checks);
-        json_decref(checks);
-        appchecks_plan_free(&plan);
-        return 0;
-}
-
 static json_t *constraints_of(const struct amconf *am)
 {
         json_t *list = json_array();
@@ -203,7 +183,7 @@ int tmapp_build(const struct tmapp_input *in, char **body, char *err, size_t err
                 goto out;
         if (!mapped)
                 json_object_set_new(app, "portDefinitions", ports(false, false));
-        if ((r = add_checks(app, &in->want, err, errlen)) < 0)
+        if ((r = appchecks_fill(app, &in->want, err, errlen)) < 0)
                 goto out;
         r = (*body = json_dumps(app, JSON_COMPACT | JSON_SORT_KEYS)) ? 0 : -ENOMEM;
 out:

@@ -816,6 +816,25 @@ class MarathonDouble:
             return [{**t.view(), "pid": t.process.pid, "sandbox": str(t.sandbox)}
                     for t in self._apps[_absolute(app_id)].tasks.values()]
 
+    def app_ids(self):
+        """The ids of the apps there are now."""
+        with self._lock:
+            return sorted(self._apps)
+
+    def launched(self, app_id):
+        """The ids of every task launched for the app, live or ended, oldest
+        first (also after the app was deleted, until shutdown())."""
+        prefix = _task_id(app_id).split(".instance-")[0] + ".instance-"
+        with self._lock:
+            return [i for i in self._sandboxes if i.startswith(prefix)]
+
+    def stdout(self, task_id):
+        """What a task (live or ended) wrote to its sandbox's stdout alone."""
+        with self._lock:
+            sandbox = self._sandboxes[task_id]
+        path = sandbox / "stdout"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def task_log(self, task_id):
         """What a task (live or ended) wrote to its sandbox's stdout, then
         stderr. KeyError for a task never launched (or after shutdown())."""
