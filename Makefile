@@ -157,8 +157,9 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/confi
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -Wall -Wextra -Werror -Isupervisor tests/fuzz/fuzz_config.c $(FUZZ_SRC) -o $@ -lyaml
 
-# Marathon's and Flink's answers (appchecks, tmapp, flinkrest), for FUZZ_SECONDS too.
-FUZZ_MARATHON_SRC := supervisor/integrations/appchecks.c supervisor/integrations/tmapp.c supervisor/flink/flinkrest.c
+# Marathon's and Flink's answers (appchecks, tmapp, flinkrest, jobgroup), for FUZZ_SECONDS too.
+FUZZ_MARATHON_SRC := supervisor/integrations/appchecks.c supervisor/integrations/tmapp.c supervisor/flink/flinkrest.c \
+                     supervisor/integrations/jobgroup.c supervisor/config/jobcli.c supervisor/config/settings.c
 $(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c $(FUZZ_MARATHON_SRC) $(FUZZ_MARATHON_SRC:.c=.h)
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"

@@ -607,7 +607,7 @@ static void print_help(enum jobcli_command command)
                 "  -Dkey=value             a Flink setting, as for the roles (mesos.resourcemanager.tasks.*, ...)\n",
                 "Usage: flink-supervisor stop-job --id /GROUP/NAME [--savepoint DIR] [--drain] [--timeout SECONDS]\n"
                 "\n"
-                "Stops the job of a job cluster with a savepoint (into DIR, else state.savepoints.dir), prints\n"
+                "Stops the job of a job cluster with a savepoint (into DIR, else Flink's savepoint directory), prints\n"
                 "'savepoint: PATH' and removes the group. --drain: end the job's event time first.\n",
                 "Usage: flink-supervisor list-jobs [--marathon URL]\n"
                 "\n"

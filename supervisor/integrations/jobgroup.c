@@ -292,6 +292,9 @@ void jobgroup_read_flink_error(const char *text, size_t len, char *out, size_t s
         json_array_foreach(errors, i, e)
                 if (json_string_value(e) && (!s || strncmp(s, "Internal server error", 21) == 0))
                         s = json_string_value(e);
+        /* ... and the cause's stack trace under a heading line. */
+        if (s && strncmp(s, "<Exception on server side:", 26) == 0 && strchr(s, '\n'))
+                s = strchr(s, '\n') + 1;
         first_line(s ? s : "(Flink gave no reason)", out, size);
         json_decref(root);
 }

@@ -5,7 +5,8 @@
  * The same bytes go to the Application Master's readers: the TaskManager
  * app read (tmapp_read) and built from it as the appmaster's own app
  * (tmapp_build: the body is an app with our id and instances), and
- * Flink's REST answers (flinkrest). */
+ * Flink's REST answers (flinkrest), and the job-cluster client's readers
+ * of both (jobgroup). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "flink/flinkrest.h"
 #include "integrations/appchecks.h"
+#include "integrations/jobgroup.h"
 #include "integrations/tmapp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,12 +74,32 @@ static void appmaster_readers(const uint8_t *data, size_t size)
         free(body);
 }
 
+static void jobclient_readers(const uint8_t *data, size_t size)
+{
+        static struct jobgroup_listed listed[4];
+        struct jobgroup_jm jm;
+        struct jobgroup_job job;
+        char out[64];
+        bool done, failed;
+        size_t n;
+
+        jobgroup_read_jm((const char *)data, size, &jm);
+        jobgroup_read_job((const char *)data, size, &job);
+        jobgroup_read_exception((const char *)data, size, out, sizeof out);
+        jobgroup_read_flink_error((const char *)data, size, out, sizeof out);
+        jobgroup_read_trigger((const char *)data, size, out, sizeof out);
+        jobgroup_read_savepoint((const char *)data, size, &done, &failed, out, sizeof out);
+        if (jobgroup_read_list((const char *)data, size, listed, 4, &n) == 0 && n > 4)
+                abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct appchecks_plan plan, again;
         char err[300];
 
         appmaster_readers(data, size);
+        jobclient_readers(data, size);
         if (appchecks_plan((const char *)data, size, &want, &plan, err, sizeof err) < 0 || !plan.body)
                 return 0;
         char *after = applied(data, size, plan.body);

@@ -147,7 +147,8 @@ def test_stop_job_takes_a_savepoint_and_run_job_from_it_continues_the_counts(clu
 
     # Without a savepoint directory Flink refuses, and the job keeps running.
     code, out, err = client("stop-job", "--id", GROUP, marathon=c.double.url)
-    assert code == 1 and "Flink refused the savepoint" in err and "the job keeps running" in err, out + err
+    assert code == 1 and "Flink refused the savepoint (HTTP 400)" in err and "the job keeps running" in err, out + err
+    assert "Property [targetDirectory] must be provided" in err, "Flink's own reason: " + err
     assert not gone(c)
 
 
