@@ -60,7 +60,7 @@ PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
 FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
 
-.PHONY: chaos docs universe bench-appmaster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
+.PHONY: chaos docs universe bench-appmaster bench-jobcluster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
 
 $(BUILD)/obj/%.o: supervisor/%.c
@@ -235,6 +235,10 @@ universe:
 # BENCH_AM_STEADY_SECONDS shortens the steady-state window.
 bench-appmaster: deps all helpers flink-dist
 	$(PYTHON) bench/appmaster.py
+
+# run-job to RUNNING by phase, beside flink run on a session cluster.
+bench-jobcluster: deps all helpers flink-dist
+	$(PYTHON) bench/jobcluster.py
 
 # Keeps the download cache: make distclean removes it too.
 clean:

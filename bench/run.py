@@ -243,6 +243,9 @@ def main():
     say("Application Master (bench/appmaster.py) ...")
     am_table = subprocess.run([sys.executable, str(ROOT / "bench" / "appmaster.py")], check=True, capture_output=True,
                               text=True).stdout.strip()
+    say("job clusters (bench/jobcluster.py) ...")
+    job_table = subprocess.run([sys.executable, str(ROOT / "bench" / "jobcluster.py")], check=True, capture_output=True,
+                               text=True).stdout.strip()
     say("image and compose cluster ...")
     system_table = subprocess.run([sys.executable, str(ROOT / "bench" / "system.py")], check=True, capture_output=True,
                                   text=True).stdout.strip()
@@ -298,6 +301,7 @@ def main():
     lines += [health_section, ""]
     lines += ["## Configuration from ZooKeeper", "", zk_table, ""]
     lines += ["## Application Master", "", am_table, ""]
+    lines += ["## Job clusters", "", job_table, ""]
     lines += ["## Image and compose cluster", "", system_table, ""]
     lines += ["", "The orphan storm is dominated by the kernel tearing down 10,000 processes on few",
               "cores; both its wall time and the reaper's CPU time (from /proc/1/schedstat inside",

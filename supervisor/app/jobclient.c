@@ -393,6 +393,10 @@ static int follow(struct client *c)
                 if (ran && timer_now_ms() - last_answer > timeout)
                         return fail(c, JOB_EXIT_UNREACHABLE, "no answer about %s for %lds (%s): the cluster is left as it is; "
                                     "see 'flink-supervisor list-jobs'", c->cli->id, c->cli->timeout_s, c->error);
+                if (!ran && timer_now_ms() > deadline && timer_now_ms() - last_answer > timeout)
+                        return fail(c, JOB_EXIT_UNREACHABLE, "no answer about %s for %lds (%s): expected Marathon and the "
+                                    "JobManager reachable; the cluster may be left: see 'flink-supervisor list-jobs'",
+                                    c->cli->id, c->cli->timeout_s, c->error);
                 if (!ran && timer_now_ms() > deadline) {
                         snprintf(msg, sizeof msg, "%s", jm_seen ? "the job did not run" : "the JobManager did not start");
                         remove_group(c);

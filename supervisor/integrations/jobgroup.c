@@ -201,13 +201,17 @@ static int read_app(json_t *app, struct jobgroup_jm *ret)
 {
         json_t *failure = json_object_get(app, "lastTaskFailure");
         const char *message = json_string_value(json_object_get(failure, "message"));
+        const char *failed_version = json_string_value(json_object_get(failure, "version"));
+        const char *version = json_string_value(json_object_get(app, "version"));
 
         *ret = (struct jobgroup_jm){ 0 };
         if (!json_is_object(app))
                 return -EPROTO;
         read_task(json_object_get(app, "tasks"), ret);
         ret->deployments = json_array_size(json_object_get(app, "deployments"));
-        if (json_is_object(failure)) {
+        /* Marathon may keep a deleted app's last failure for an app of the
+         * same id created again (an upgrade): only the current version's counts. */
+        if (json_is_object(failure) && !(failed_version && version && strcmp(failed_version, version) != 0)) {
                 ret->failures = 1;
                 snprintf(ret->failure, sizeof ret->failure, "%s", message ? message : "(no message)");
         }

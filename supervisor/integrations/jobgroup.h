@@ -37,7 +37,7 @@ struct jobgroup_jm {
         bool running;                 /* a task is TASK_RUNNING with its ports */
         char host[256];
         long rest_port;
-        long failures;                /* lastTaskFailure present */
+        long failures;                /* a lastTaskFailure of the app's current version */
         char failure[JOBGROUP_MAX_MESSAGE]; /* its message */
         size_t deployments;
 };

@@ -241,3 +241,42 @@ def test_bad_options_are_one_line_and_exit_2_before_marathon_is_asked(args, expe
         code, out, err = client("run-job", *args, marathon=double.url, timeout=30)
         assert code == 2 and expected in err and err.count("\n") == 1, err
         assert not double.requests
+
+
+def test_a_refusal_names_marathon_s_reason_and_creates_nothing():
+    with MarathonDouble() as double:
+        double.fail_next(422, {"message": "Object is not valid",
+                               "details": [{"path": "/apps(0)/cpus", "errors": ["exceeds the quota of role *"]}]},
+                         methods=("POST",))
+        code, out, err = client("run-job", "--id", GROUP, "--jar", "https://h/j.jar", marathon=double.url, timeout=30)
+        assert code == 4 and "Marathon refused the job cluster (HTTP 422)" in err and "exceeds the quota" in err, err
+        assert err.count("\n") == 1 and double.app_ids() == []
+
+
+def test_on_a_terminal_a_live_status_line_shows_what_it_waits_for():
+    """The live line is for people: on a terminal only, rewritten in place."""
+    import os
+    import pty
+    with MarathonDouble() as double:  # no launcher: the JobManager never comes
+        leader, follower = pty.openpty()
+        try:
+            p = subprocess.Popen([str(BIN), "run-job", "--marathon", double.url, "--id", GROUP, "--jar", "https://h/j.jar",
+                                  "--timeout", "3"], stdout=follower, stderr=subprocess.PIPE)
+            os.close(follower)
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # EIO: the client closed its end
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            assert p.wait(timeout=30) == 6
+        finally:
+            os.close(leader)
+        assert b"\r\x1b[K[" in seen and b"waiting for the JobManager task" in seen, seen
+    with MarathonDouble() as double:
+        code, out, err = client("run-job", "--id", GROUP, "--jar", "https://h/j.jar", "--timeout", "2",
+                                marathon=double.url, timeout=30)
+    assert code == 6 and "\r" not in out and "waiting" not in out, out

@@ -78,3 +78,27 @@ def test_marathon_registration_and_retries_under_valgrind(sup, tmp_path):
     log = s.log()
     assert "ERROR SUMMARY: 0 errors" in log, log
     assert "definitely lost: 0 bytes" in log or "no leaks are possible" in log, log
+
+
+def test_job_client_commands_under_valgrind():
+    """run-job through its POST, its polling, the timeout and the removal;
+    list-jobs and stop-job: the client's requests, timers and JSON."""
+    import subprocess
+    from marathon_double import MarathonDouble
+
+    with MarathonDouble() as double:
+        def client(*args):
+            run = subprocess.run(VALGRIND + [PLAIN, *args], capture_output=True, text=True, timeout=120)
+            assert "ERROR SUMMARY: 0 errors" in run.stderr, run.stderr
+            assert "definitely lost: 0 bytes" in run.stderr or "no leaks are possible" in run.stderr, run.stderr
+            return run.returncode, run.stdout
+        # No launcher: the JobManager never runs, so the deadline ends it.
+        code, out = client("run-job", "--marathon", double.url, "--id", "/jobs/v", "--jar", "https://h/v.jar",
+                           "--timeout", "2", "-Dhigh-availability.type=zookeeper",
+                           "-Dhigh-availability.zookeeper.quorum=zk:2181", "--", "--n", "1")
+        assert code == 6 and "removed the job cluster /jobs/v" in out, out
+        assert double.app_ids() == []
+        code, out = client("list-jobs", "--marathon", double.url)
+        assert code == 0 and out.startswith("CLUSTER"), out
+        code, out = client("stop-job", "--marathon", double.url, "--id", "/jobs/v")
+        assert code == 4, out

@@ -209,6 +209,10 @@ static void the_jobmanager_task_job_and_savepoint_are_read_from_the_answers(void
         assert_int_equal(jm.failures, 1);
         assert_string_equal(jm.failure, "Failed to fetch all URIs");
         assert_int_equal(jobgroup_read_jm("[]", 2, &jm), -EPROTO);
+        const char *old_failure = "{\"app\":{\"version\":\"2026-12-03T10:00:00.000Z\",\"lastTaskFailure\":"
+                                  "{\"message\":\"m\",\"version\":\"2026-12-01T10:00:00.000Z\"}}}";
+        assert_int_equal(jobgroup_read_jm(old_failure, strlen(old_failure), &jm), 0);
+        assert_int_equal(jm.failures, 0);
         assert_int_equal(jobgroup_read_job(jobs, strlen(jobs), &job), 0);
         assert_true(job.present);
         assert_string_equal(job.id, "b2");
