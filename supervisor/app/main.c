@@ -25,18 +25,6 @@
 #define VERSION "unknown"
 #endif
 
-static const char *env_lookup(const char *name, void *data)
-{
-        (void)data;
-        return getenv(name);
-}
-
-static void report_line(const char *message, void *data)
-{
-        (void)data;
-        fprintf(stderr, "flink-supervisor: %s\n", message);
-}
-
 static void print_help(void)
 {
         printf("Usage: flink-supervisor [OPTIONS] [ROLE] [-Dkey=value ...]\n"
@@ -171,7 +159,7 @@ static int run(struct cli *cli, const struct child_start *start)
         enum role role;
         int r;
 
-        if (settings_load(&set, env_lookup, NULL, report_line, NULL) < 0)
+        if (settings_load(&set, settings_getenv, NULL, settings_report_stderr, NULL) < 0)
                 return EXIT_USAGE;
         log_setup((enum log_level)set.log_level, (enum log_format)set.log_format);
         if (set.marathon_url && set.marathon_app_id) {

@@ -20,6 +20,16 @@ int fmt(char *buf, size_t size, const char *format, ...)
         return (size_t)n < size ? 0 : -ENAMETOOLONG;
 }
 
+int fmt_invalid(char *err, size_t errlen, const char *format, ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(err, errlen, format, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
 int fmt_absolute(char *buf, size_t size, const char *path)
 {
         char cwd[PATH_MAX];

@@ -10,6 +10,11 @@
 __attribute__((format(printf, 3, 4), warn_unused_result))
 int fmt(char *buf, size_t size, const char *format, ...);
 
+/* One error line into err (truncated to fit: it is a message); returns
+ * -EINVAL, for "return fmt_invalid(err, errlen, ...)" in validators. */
+__attribute__((format(printf, 3, 4)))
+int fmt_invalid(char *err, size_t errlen, const char *format, ...);
+
 /* path, made absolute against the current directory when it is relative
  * (for paths used again after the supervisor left its start directory).
  * Returns 0, -ENAMETOOLONG, or -errno when the current directory is

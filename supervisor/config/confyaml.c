@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <yaml.h>
 
 #include "base/buf.h"
+#include "base/fmt.h"
 
 struct walk {
         struct conf *conf;      /* this document only: duplicates are within it */
@@ -23,16 +23,6 @@ struct walk {
         yaml_document_t *doc;
         size_t visited;
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 /* Layers override each other silently; a key twice in one document is
  * worth a warning. So each document is read into a map of its own first. */
@@ -73,12 +63,12 @@ static int join_sequence(struct walk *w, yaml_node_t *seq, const char *key, char
                 yaml_node_t *item = yaml_document_get_node(w->doc, *it);
                 if (++w->visited > CONFYAML_MAX_NODES) {
                         buf_free(&out);
-                        return fail(w->err, w->errlen, "line %lu: more than %d nodes after alias expansion: expected a plain configuration",
+                        return fmt_invalid(w->err, w->errlen, "line %lu: more than %d nodes after alias expansion: expected a plain configuration",
                                     (unsigned long)seq->start_mark.line + 1, CONFYAML_MAX_NODES);
                 }
                 if (!item || item->type != YAML_SCALAR_NODE || strchr((char *)item->data.scalar.value, ';')) {
                         buf_free(&out);
-                        return fail(w->err, w->errlen, "line %lu: list at \"%.200s\" holds more than plain values: expected a list of scalars without ';'",
+                        return fmt_invalid(w->err, w->errlen, "line %lu: list at \"%.200s\" holds more than plain values: expected a list of scalars without ';'",
                                     (unsigned long)seq->start_mark.line + 1, key);
                 }
                 if (out.len)
@@ -97,7 +87,7 @@ static int join_sequence(struct walk *w, yaml_node_t *seq, const char *key, char
 static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix, int depth)
 {
         if (depth > CONFYAML_MAX_DEPTH)
-                return fail(w->err, w->errlen, "line %lu: nested deeper than %d levels: expected a flatter configuration",
+                return fmt_invalid(w->err, w->errlen, "line %lu: nested deeper than %d levels: expected a flatter configuration",
                             (unsigned long)map->start_mark.line + 1, CONFYAML_MAX_DEPTH);
         for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
                 yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
@@ -106,14 +96,14 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix, in
                 int r = 0;
 
                 if (++w->visited > CONFYAML_MAX_NODES)
-                        return fail(w->err, w->errlen, "line %lu: more than %d nodes after alias expansion: expected a plain configuration",
+                        return fmt_invalid(w->err, w->errlen, "line %lu: more than %d nodes after alias expansion: expected a plain configuration",
                                     (unsigned long)map->start_mark.line + 1, CONFYAML_MAX_NODES);
                 if (!k || !v || k->type != YAML_SCALAR_NODE)
-                        return fail(w->err, w->errlen, "line %lu: a key is not a plain value: expected key: value",
+                        return fmt_invalid(w->err, w->errlen, "line %lu: a key is not a plain value: expected key: value",
                                     (unsigned long)map->start_mark.line + 1);
                 if ((size_t)snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "",
                                      (char *)k->data.scalar.value) > CONFYAML_MAX_KEY)
-                        return fail(w->err, w->errlen, "line %lu: key longer than %d bytes: expected a Flink configuration key",
+                        return fmt_invalid(w->err, w->errlen, "line %lu: key longer than %d bytes: expected a Flink configuration key",
                                     (unsigned long)k->start_mark.line + 1, CONFYAML_MAX_KEY);
                 switch (v->type) {
                 case YAML_MAPPING_NODE:
@@ -151,13 +141,13 @@ int confyaml_parse_standard(struct conf *c, const char *buf, size_t len, enum co
         int r = 0;
 
         if (len > CONFYAML_MAX_BYTES)
-                return fail(err, errlen, "%lu bytes: expected at most 1 MiB", (unsigned long)len);
+                return fmt_invalid(err, errlen, "%lu bytes: expected at most 1 MiB", (unsigned long)len);
         if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;
         conf_init(&doc_conf);
         yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
         if (!yaml_parser_load(&parser, &doc)) {
-                r = fail(err, errlen, "line %lu: %s: expected valid YAML", (unsigned long)parser.problem_mark.line + 1,
+                r = fmt_invalid(err, errlen, "line %lu: %s: expected valid YAML", (unsigned long)parser.problem_mark.line + 1,
                          parser.problem ? parser.problem : "malformed YAML");
                 yaml_parser_delete(&parser);
                 return r;
@@ -167,7 +157,7 @@ int confyaml_parse_standard(struct conf *c, const char *buf, size_t len, enum co
         if (root && root->type == YAML_MAPPING_NODE)
                 r = walk_mapping(&w, root, "", 0);
         else if (root && !(root->type == YAML_SCALAR_NODE && is_null_scalar(root)))
-                r = fail(err, errlen, "line %lu: the document is not a mapping: expected key: value pairs",
+                r = fmt_invalid(err, errlen, "line %lu: the document is not a mapping: expected key: value pairs",
                          (unsigned long)root->start_mark.line + 1);
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
@@ -238,7 +228,7 @@ static int parse_lines(struct conf *c, const char *buf, size_t len, enum conf_so
         int r = 0;
 
         if (len > CONFYAML_MAX_BYTES)
-                return fail(err, errlen, "%lu bytes: expected at most 1 MiB", (unsigned long)len);
+                return fmt_invalid(err, errlen, "%lu bytes: expected at most 1 MiB", (unsigned long)len);
         copy = malloc(len + 1);
         if (!copy)
                 return -ENOMEM;

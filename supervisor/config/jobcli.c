@@ -2,11 +2,11 @@
 #include "config/jobcli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "config/settings.h"
 
 static const char *const commands[] = { "run-job", "stop-job", "list-jobs" };
@@ -62,21 +62,11 @@ bool jobcli_valid_id(const char *id)
         }
 }
 
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
-
 /* The value after option argv[*i]; advances *i. */
 static int value_of(int argc, char **argv, int *i, const char **ret, char *err, size_t errlen)
 {
         if (*i + 1 >= argc || argv[*i + 1][0] == '\0')
-                return bad(err, errlen, "missing value after %s: expected %s VALUE", argv[*i], argv[*i]);
+                return fmt_invalid(err, errlen, "missing value after %s: expected %s VALUE", argv[*i], argv[*i]);
         *ret = argv[++*i];
         return 0;
 }
@@ -89,7 +79,7 @@ static int long_of(int argc, char **argv, int *i, long min, long max, long *ret,
         if ((r = value_of(argc, argv, i, &v, err, errlen)) < 0)
                 return r;
         if (settings_parse_long(v, min, max, ret) < 0) {
-                return bad(err, errlen, "invalid %s \"%.32s\": expected a whole number from %ld to %ld", argv[*i - 1], v,
+                return fmt_invalid(err, errlen, "invalid %s \"%.32s\": expected a whole number from %ld to %ld", argv[*i - 1], v,
                            min, max);
         }
         return 0;
@@ -106,7 +96,7 @@ static int cpus_of(int argc, char **argv, int *i, double *ret, char *err, size_t
         errno = 0;
         *ret = strtod(v, &end);
         if (errno || *end || end == v || !(*ret >= 0.01 && *ret <= 4096))
-                return bad(err, errlen, "invalid --jm-cpus \"%.32s\": expected a number of CPUs from 0.01 to 4096", v);
+                return fmt_invalid(err, errlen, "invalid --jm-cpus \"%.32s\": expected a number of CPUs from 0.01 to 4096", v);
         return 0;
 }
 
@@ -152,11 +142,11 @@ static int option(struct jobcli *c, int argc, char **argv, int *i, char *err, si
                 if (r < 0)
                         return r;
                 if (!strchr(v, '=') || v[0] == '=')
-                        return bad(err, errlen, "invalid --env \"%.64s\": expected --env KEY=VALUE", v);
+                        return fmt_invalid(err, errlen, "invalid --env \"%.64s\": expected --env KEY=VALUE", v);
                 c->env[c->n_env++] = argv[*i];
         } else if (run && strncmp(a, "-D", 2) == 0) {
                 if (!strchr(a + 2, '=') || a[2] == '=')
-                        return bad(err, errlen, "invalid argument \"%.64s\": expected -Dkey=value", a);
+                        return fmt_invalid(err, errlen, "invalid argument \"%.64s\": expected -Dkey=value", a);
                 c->defines[c->n_defines++] = argv[*i];
         } else
                 return 1;
@@ -168,21 +158,21 @@ static int check(const struct jobcli *c, char *err, size_t errlen)
         if (c->help || c->command == JOBCLI_LIST)
                 return 0;
         if (!c->id)
-                return bad(err, errlen, "missing --id: expected --id /GROUP/NAME, the job cluster's Marathon group");
+                return fmt_invalid(err, errlen, "missing --id: expected --id /GROUP/NAME, the job cluster's Marathon group");
         if (!jobcli_valid_id(c->id) || strcmp(c->id, "/") == 0)
-                return bad(err, errlen, "invalid --id \"%.64s\": expected an absolute Marathon group id such as /jobs/wordcount "
+                return fmt_invalid(err, errlen, "invalid --id \"%.64s\": expected an absolute Marathon group id such as /jobs/wordcount "
                            "(lower-case letters, digits, '-' and '.')", c->id);
         if (c->command != JOBCLI_RUN)
                 return 0;
         if (!c->jar && !c->klass)
-                return bad(err, errlen, "missing --jar and --class: expected --jar URI|PATH (the job's jar), --class NAME, or both");
+                return fmt_invalid(err, errlen, "missing --jar and --class: expected --jar URI|PATH (the job's jar), --class NAME, or both");
         if (c->jar && !jobcli_jar_is_uri(c->jar) && c->jar[0] != '/')
-                return bad(err, errlen, "invalid --jar \"%.64s\": expected a URI Marathon can fetch (https://..., file://...) "
+                return fmt_invalid(err, errlen, "invalid --jar \"%.64s\": expected a URI Marathon can fetch (https://..., file://...) "
                            "or an absolute path in the image", c->jar);
         if (c->jar && jobcli_jar_is_uri(c->jar) && c->jar[strlen(c->jar) - 1] == '/')
-                return bad(err, errlen, "invalid --jar \"%.64s\": expected the URI of a jar file, not of a directory", c->jar);
+                return fmt_invalid(err, errlen, "invalid --jar \"%.64s\": expected the URI of a jar file, not of a directory", c->jar);
         if (c->allow_non_restored && !c->from_savepoint)
-                return bad(err, errlen, "--allow-non-restored-state given without --from-savepoint: expected both, or neither");
+                return fmt_invalid(err, errlen, "--allow-non-restored-state given without --from-savepoint: expected both, or neither");
         return 0;
 }
 
@@ -209,7 +199,7 @@ int jobcli_parse(struct jobcli *ret, int argc, char **argv, char *err, size_t er
                 if ((r = option(&c, argc, argv, &i, err, errlen)) < 0)
                         goto fail;
                 if (r == 1) {
-                        r = bad(err, errlen, "unknown option \"%.64s\": expected %s", argv[i], expected[c.command]);
+                        r = fmt_invalid(err, errlen, "unknown option \"%.64s\": expected %s", argv[i], expected[c.command]);
                         goto fail;
                 }
         }

@@ -237,3 +237,15 @@ char **settings_child_env(char *const *envp, char *set)
         out[k] = set;
         return out;
 }
+
+const char *settings_getenv(const char *name, void *data)
+{
+        (void)data;
+        return getenv(name);
+}
+
+void settings_report_stderr(const char *message, void *data)
+{
+        (void)data;
+        fprintf(stderr, "flink-supervisor: %s\n", message);
+}

@@ -73,6 +73,11 @@ typedef void (*settings_report_fn)(const char *message, void *data);
 int settings_load(struct settings *ret, settings_getenv_fn getenv_fn, void *env_data,
                   settings_report_fn report, void *report_data);
 
+/* A settings_getenv_fn over the process environment (data unused). */
+const char *settings_getenv(const char *name, void *data);
+/* A settings_report_fn printing "flink-supervisor: MESSAGE" on stderr. */
+void settings_report_stderr(const char *message, void *data);
+
 /* Prints the table (variable, default, expected values) for --help. */
 void settings_describe(FILE *out);
 

@@ -275,13 +275,24 @@ void jobgroup_read_exception(const char *text, size_t len, char *out, size_t siz
 {
         json_t *root = json_loadb(text, len, 0, NULL);
         json_t *entry = json_array_get(json_object_get(json_object_get(root, "exceptionHistory"), "entries"), 0);
-        const char *s = json_string_value(json_object_get(entry, "stacktrace"));
+        const char *s = json_string_value(json_object_get(entry, "stacktrace")), *cause = NULL;
 
         /* The history's newest entry is the root cause of the failure;
          * older Flink versions have only root-exception. */
         if (!s)
                 s = json_string_value(json_object_get(root, "root-exception"));
         first_line(s ? s : "(Flink gave no exception)", out, size);
+        /* Flink wraps the cause ("Could not start the JobMaster"): the
+         * deepest "Caused by:" is what went wrong. */
+        for (const char *p = s ? strstr(s, "\nCaused by: ") : NULL; p; p = strstr(p + 1, "\nCaused by: "))
+                cause = p + 12;
+        if (cause) {
+                size_t n = strlen(out);
+                if (n + 14 < size) {
+                        memcpy(out + n, "; caused by: ", 14);
+                        first_line(cause, out + n + 13, size - n - 13);
+                }
+        }
         json_decref(root);
 }
 

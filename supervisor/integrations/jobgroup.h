@@ -56,7 +56,8 @@ struct jobgroup_job {
 int jobgroup_read_job(const char *text, size_t len, struct jobgroup_job *ret);
 /* FINISHED, FAILED, CANCELED: the job will not run again. */
 bool jobgroup_job_ended(const char *state);
-/* GET /jobs/:id/exceptions: the first line of the root exception, into out. */
+/* GET /jobs/:id/exceptions: the first line of the root exception and,
+ * when it has causes, "; caused by: " and the first line of the deepest. */
 void jobgroup_read_exception(const char *text, size_t len, char *out, size_t size);
 /* A Flink REST error answer ({"errors": [...]}): the first line of its
  * cause, into out. */

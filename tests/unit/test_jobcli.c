@@ -227,6 +227,14 @@ static void the_jobmanager_task_job_and_savepoint_are_read_from_the_answers(void
         const char *old = "{\"root-exception\":\"E: x\\nmore\"}";
         jobgroup_read_exception(old, strlen(old), out, sizeof out);
         assert_string_equal(out, "E: x");
+        const char *wrapped = "{\"root-exception\":\"JobInitializationException: Could not start the JobMaster.\\n\\tat A\\n"
+                              "Caused by: RuntimeException: x\\n\\tat B\\nCaused by: java.io.FileNotFoundException: "
+                              "Cannot find savepoint 's'\\n\\tat C\"}";
+        jobgroup_read_exception(wrapped, strlen(wrapped), out, sizeof out);
+        assert_string_equal(out, "JobInitializationException: Could not start the JobMaster.; caused by: "
+                                 "java.io.FileNotFoundException: Cannot find savepoint 's'");
+        jobgroup_read_exception(wrapped, strlen(wrapped), out, 20);
+        assert_string_equal(out, "JobInitializationEx");
         assert_int_equal(jobgroup_read_trigger("{\"request-id\":\"t-1\"}", 20, out, sizeof out), 0);
         assert_string_equal(out, "t-1");
         assert_int_equal(jobgroup_read_savepoint(sp, strlen(sp), &done, &failed, out, sizeof out), 0);
