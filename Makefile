@@ -58,7 +58,7 @@ ZK_IMAGE   ?= flink-appliance-zookeeper:latest
 COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 PROJECT    ?= flink-appliance
 UP_TIMEOUT ?= 300
-FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c
+FUZZ_SRC   := supervisor/config/conf.c supervisor/config/confyaml.c supervisor/base/buf.c supervisor/base/fmt.c
 
 .PHONY: chaos docs universe bench-appmaster bench-jobcluster layers check all asan systemd helpers unit deps flink-dist flink-dist-2 fuzz image zk-image up down test-system test test-integration test-asan bench clean distclean FORCE
 all: $(BUILD)/flink-supervisor
@@ -159,7 +159,8 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) supervisor/confi
 
 # Marathon's and Flink's answers (appchecks, tmapp, flinkrest, jobgroup), for FUZZ_SECONDS too.
 FUZZ_MARATHON_SRC := supervisor/integrations/appchecks.c supervisor/integrations/tmapp.c supervisor/flink/flinkrest.c \
-                     supervisor/integrations/jobgroup.c supervisor/config/jobcli.c supervisor/config/settings.c
+                     supervisor/integrations/jobgroup.c supervisor/config/jobcli.c supervisor/config/settings.c \
+                     supervisor/base/fmt.c
 $(BUILD)/fuzz/fuzz_marathon: tests/fuzz/fuzz_marathon.c $(FUZZ_MARATHON_SRC) $(FUZZ_MARATHON_SRC:.c=.h)
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"
