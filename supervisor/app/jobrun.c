@@ -52,8 +52,8 @@ static int follow(struct client *c)
         int r;
 
         for (;;) {
-                struct jobgroup_jm jm;
-                struct jobgroup_job job;
+                struct jobgroup_jm jm = { 0 };
+                struct jobgroup_job job = { 0 };
 
                 if ((r = jobio_read_jm(c, &jm)) == -EINTR)
                         return jobio_interrupted(c, true);
@@ -93,7 +93,8 @@ static int follow(struct client *c)
                                 }
                         }
                         if (!ran)
-                                jobio_show(c, "waiting for the job to run (%s)", job.present ? job.state : "not submitted yet");
+                                jobio_show(c, "waiting for the job to run (%s)",
+                                           r < 0 ? "its REST does not answer yet" : job.present ? job.state : "not submitted yet");
                 } else if (!ran) {
                         jobio_show(c, "waiting for the JobManager task (%u deployment%s)", (unsigned)jm.deployments,
                              jm.deployments == 1 ? "" : "s");
