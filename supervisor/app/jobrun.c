@@ -47,7 +47,7 @@ static int follow(struct client *c)
 {
         const uint64_t timeout = (uint64_t)c->cli->timeout_s * 1000;
         uint64_t deadline = timer_now_ms() + timeout, last_answer = timer_now_ms();
-        char last[64] = "", msg[300];
+        char last[64] = "";
         bool jm_seen = false, ran = false;
         int r;
 
@@ -107,10 +107,10 @@ static int follow(struct client *c)
                                     "JobManager reachable; the cluster may be left: see 'flink-supervisor list-jobs'",
                                     c->cli->id, c->cli->timeout_s, c->error);
                 if (!ran && timer_now_ms() > deadline) {
-                        snprintf(msg, sizeof msg, "%s", jm_seen ? "the job did not run" : "the JobManager did not start");
                         jobio_remove_group(c);
                         return jobio_fail(c, JOB_EXIT_TIMEOUT, "%s within --timeout %lds: expected a JobManager and a job running "
-                                    "(removed %s)", msg, c->cli->timeout_s, c->cli->id);
+                                    "(removed %s)", jm_seen ? "the job did not run" : "the JobManager did not start",
+                                    c->cli->timeout_s, c->cli->id);
                 }
                 /* A job that cannot start shows FAILED only for the moment
                  * before Flink ends its JobManager: look closely until it runs. */
@@ -148,10 +148,8 @@ int jobio_run_job(struct client *c)
         if (settings_load(&app, app_env_lookup, c, report_env, NULL) < 0)
                 return JOB_EXIT_USAGE;
         in.stop_timeout_s = app.stop_timeout_s;
-        in.want = (struct appchecks_want){ .protocol = app.check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
-                                           .grace_s = app.check_grace_s, .interval_s = app.check_interval_s,
-                                           .timeout_s = app.check_timeout_s, .failures = app.check_failures,
-                                           .ready_interval_s = app.ready_interval_s, .ready_timeout_s = app.ready_timeout_s };
+        /* Its health port is a named one: the check needs no number. */
+        in.want = appchecks_want_of(&app, 0);
         if ((r = jobgroup_build(&in, &body, err, sizeof err)) < 0)
                 return r == -ENOMEM ? jobio_fail(c, JOB_EXIT_USAGE, "out of memory") : jobio_fail(c, JOB_EXIT_USAGE, "%s", err);
         r = jobio_marathon(c, "POST", "/v2/groups", body);

@@ -177,13 +177,7 @@ struct http *service_http(struct service *svc)
 
 struct appchecks_want service_checks_want(const struct service *svc)
 {
-        const struct settings *set = svc->set;
-
-        return (struct appchecks_want){ .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
-                                        .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
-                                        .timeout_s = set->check_timeout_s, .failures = set->check_failures,
-                                        .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
-                                        .health_port = svc->health.port };
+        return appchecks_want_of(svc->set, svc->health.port);
 }
 
 void service_register(struct service *svc)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/settings.h"
+
 struct field_default {
         const char *key;
         const char *json;
@@ -225,4 +227,13 @@ int appchecks_fill(json_t *app, const struct appchecks_want *want, char *err, si
         json_decref(checks);
         appchecks_plan_free(&plan);
         return 0;
+}
+
+struct appchecks_want appchecks_want_of(const struct settings *set, uint16_t health_port)
+{
+        return (struct appchecks_want){ .protocol = set->check_protocol == CHECK_MESOS_HTTP ? APPCHECKS_MESOS_HTTP : APPCHECKS_HTTP,
+                                        .grace_s = set->check_grace_s, .interval_s = set->check_interval_s,
+                                        .timeout_s = set->check_timeout_s, .failures = set->check_failures,
+                                        .ready_interval_s = set->ready_interval_s, .ready_timeout_s = set->ready_timeout_s,
+                                        .health_port = health_port };
 }

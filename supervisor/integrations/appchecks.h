@@ -33,6 +33,11 @@ struct appchecks_plan {
         bool readiness;           /* a readiness check is part of what we want */
 };
 
+/* What the settings (SUPERVISOR_CHECK_*, SUPERVISOR_READY_*) ask for,
+ * with the health endpoint on health_port. */
+struct settings;
+struct appchecks_want appchecks_want_of(const struct settings *set, uint16_t health_port);
+
 /* Reads the app from text (the whole {"app": {...}} answer) and plans the
  * write. Returns 0, -ENOMEM, or -EPROTO (malformed or wrongly typed) /
  * -ENOENT (no port to check) with one line in err. */

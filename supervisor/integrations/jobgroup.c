@@ -11,16 +11,6 @@
 
 static const char *const port_names[] = { "rest", "rpc", "blob", "health", "metrics" };
 
-static bool has_define(const struct jobcli *c, const char *key)
-{
-        size_t n = strlen(key);
-
-        for (size_t i = 0; i < c->n_defines; i++)
-                if (strncmp(c->defines[i] + 2, key, n) == 0 && c->defines[i][2 + n] == '=')
-                        return true;
-        return false;
-}
-
 static const char *define_value(const struct jobcli *c, const char *key)
 {
         size_t n = strlen(key);
@@ -49,6 +39,7 @@ static json_t *args_of(const struct jobcli *c)
 {
         json_t *args = json_array();
         const char *ha = define_value(c, "high-availability.type");
+        bool on;
         char buf[600];
         int r = 0;
 
@@ -59,7 +50,8 @@ static json_t *args_of(const struct jobcli *c)
                 r |= append(args, c->defines[i]);
         /* Under HA every job cluster needs its own znodes and storage: a
          * second cluster on the first one's id would take its jobs. */
-        if (ha && strcmp(ha, "NONE") != 0 && strcmp(ha, "none") != 0 && !has_define(c, "high-availability.cluster-id")) {
+        on = ha && strcmp(ha, "NONE") != 0 && strcmp(ha, "none") != 0;
+        if (on && !define_value(c, "high-availability.cluster-id")) {
                 snprintf(buf, sizeof buf, "-Dhigh-availability.cluster-id=%s", c->id + 1);
                 for (char *p = buf; *p; p++)
                         if (*p == '/')
@@ -68,8 +60,7 @@ static json_t *args_of(const struct jobcli *c)
         }
         /* A main() that throws before it submits leaves no job to report
          * the failure; Flink then submits a failed one (it can under HA only). */
-        if (ha && strcmp(ha, "NONE") != 0 && strcmp(ha, "none") != 0 &&
-            !has_define(c, "execution.submit-failed-job-on-application-error"))
+        if (on && !define_value(c, "execution.submit-failed-job-on-application-error"))
                 r |= append(args, "-Dexecution.submit-failed-job-on-application-error=true");
         if (c->parallelism) {
                 snprintf(buf, sizeof buf, "-Dparallelism.default=%ld", c->parallelism);
